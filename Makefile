@@ -1,0 +1,53 @@
+# The commands people type. `make demo` is the main job, `make test` runs the tests; each
+# installs what it needs (Go-built cluster programs in ~/.cache, the Python virtualenv in .venv).
+SHELL := /bin/bash
+VENV ?= .venv
+PYTHON := $(VENV)/bin/python
+CLUSTER := $(VENV)/bin/ccp-localcluster
+PROFILE ?= small
+PYTEST_ARGS ?=
+
+.PHONY: help tools venv up down nodes demo test unit integration bench clean
+
+help:
+	@echo "make demo          build the tools, bring up the ra-1000 cluster, summarise its nodes"
+	@echo "make test          unit and integration tests (starts and stops its own small cluster)"
+	@echo "make unit          unit tests only (no cluster)"
+	@echo "make integration   integration tests only"
+	@echo "make up PROFILE=.. start the local cluster (small or ra-1000); make down stops it"
+	@echo "make bench         time 'up' and 'down' of the ra-1000 cluster"
+
+tools:
+	hack/build-tools.sh
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	hack/venv.sh $(VENV)
+
+up: tools venv
+	$(CLUSTER) up --profile $(PROFILE)
+
+down: venv
+	$(CLUSTER) down
+
+nodes: venv
+	$(CLUSTER) nodes
+
+demo: tools venv
+	$(CLUSTER) up --profile ra-1000
+
+test: tools venv
+	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+unit: venv
+	$(PYTHON) -m pytest tests/unit $(PYTEST_ARGS)
+
+integration: tools venv
+	$(PYTHON) -m pytest tests/integration $(PYTEST_ARGS)
+
+bench: tools venv
+	$(PYTHON) bench/cluster_up_down.py --profile ra-1000
+
+clean:
+	rm -rf $(VENV) build *.egg-info

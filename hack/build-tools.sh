@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Builds the pinned programs the local cluster needs (kube-apiserver, kube-controller-manager,
+# kube-scheduler, kubectl, kwok, helm, etcd) from Go modules into a cache outside the repository.
+# A program already built at its pinned version is skipped, so a warm run takes seconds.
+#
+#   CCP_TOOLS_DIR   where the programs go (default: ~/.cache/openstack-ccp/tools)
+#   hack/build-tools.sh [program ...]   builds only the named programs
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=versions.env
+source "$here/versions.env"
+
+tools_dir="${CCP_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/openstack-ccp/tools}"
+bin_dir="$tools_dir/bin"
+log_dir="$tools_dir/logs"
+src_dir="$tools_dir/src"
+mkdir -p "$bin_dir" "$log_dir" "$src_dir"
+
+die() { echo "build-tools: error: $*" >&2; exit 1; }
+
+command -v go >/dev/null 2>&1 || die "Go is not installed (need Go >= 1.26 on PATH to build the cluster programs)"
+
+export CGO_ENABLED=0 GOWORK=off GOTOOLCHAIN=local GOFLAGS=-mod=mod
+
+# build NAME VERSION MODULE_DIR PACKAGE [go build args...]: builds one program into
+# $tools_dir/NAME-VERSION/NAME through a temporary file, so a failed build leaves nothing behind.
+build() {
+  local name=$1 version=$2 moddir=$3 pkg=$4; shift 4
+  local dest="$tools_dir/$name-$version/$name"
+  if [[ -x "$dest" ]]; then
+    ln -sfn "$dest" "$bin_dir/$name"
+    echo "  $name $version: already built"
+    return
+  fi
+  echo "  $name $version: building ..."
+  mkdir -p "$(dirname "$dest")"
+  local tmp="$dest.partial.$$" log="$log_dir/$name-$version.log" start=$SECONDS
+  if ! (cd "$moddir" && go build -trimpath -o "$tmp" "$@" "$pkg") >"$log" 2>&1; then
+    rm -f "$tmp"
+    rmdir "$(dirname "$dest")" 2>/dev/null || true
+    die "go build of $name $version failed: $(grep -m1 -iE 'error|cannot|missing' "$log" || tail -n1 "$log") (full log: $log)"
+  fi
+  mv -f "$tmp" "$dest"
+  ln -sfn "$dest" "$bin_dir/$name"
+  echo "  $name $version: built in $((SECONDS - start))s"
+}
+
+# simple_module NAME GO_MOD_REQUIRE: the directory of a build recipe whose go.mod requires one
+# module; written once, so the go.sum that later builds add stays valid.
+simple_module() {
+  local dir="$src_dir/$1"
+  mkdir -p "$dir"
+  [[ -f "$dir/go.mod" ]] || printf 'module ccp.local/%s\ngo 1.26.0\nrequire %s\n' "$1" "$2" >"$dir/go.mod"
+  echo "$dir"
+}
+
+kubernetes_module() {
+  local dir="$src_dir/kubernetes-$KUBERNETES_VERSION" minor patch mod
+  mkdir -p "$dir"
+  if [[ ! -f "$dir/go.mod" ]]; then
+    IFS=. read -r _ minor patch <<<"${KUBERNETES_VERSION#v}"
+    # The staging modules are replaced by the tag's own go.mod with local paths, which a
+    # dependent module cannot use: replace each with its published v0.<minor>.<patch>.
+    mod=$(go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" \
+      | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
+    [[ -f "$mod" ]] || die "cannot download k8s.io/kubernetes@$KUBERNETES_VERSION"
+    {
+      echo "module ccp.local/kubernetes-$KUBERNETES_VERSION"
+      echo "go 1.26.0"
+      echo "require k8s.io/kubernetes $KUBERNETES_VERSION"
+      sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/src/.*#replace \1 => \1 v0.'"$minor.$patch"'#p' "$mod"
+    } >"$dir/go.mod.tmp"
+    mv "$dir/go.mod.tmp" "$dir/go.mod"
+  fi
+  echo "$dir"
+}
+
+kubernetes_ldflags() {
+  local major minor
+  IFS=. read -r major minor _ <<<"${KUBERNETES_VERSION#v}"
+  local v=k8s.io/component-base/version
+  echo "-s -w -X $v.gitVersion=$KUBERNETES_VERSION -X $v.gitMajor=$major -X $v.gitMinor=$minor -X $v.gitTreeState=clean"
+}
+
+etcd_module() {
+  local dir
+  dir=$(simple_module "etcd-$ETCD_VERSION" "go.etcd.io/etcd/server/v3 $ETCD_VERSION")
+  # The etcd server ships no main package of its own outside its repository's root module.
+  printf 'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n' >"$dir/main.go"
+  echo "$dir"
+}
+
+all_programs=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok helm)
+programs=("${@:-${all_programs[@]}}")
+
+echo "build-tools: programs into $tools_dir"
+total_start=$SECONDS
+for program in "${programs[@]}"; do
+  case "$program" in
+    kube-apiserver|kube-controller-manager|kube-scheduler|kubectl)
+      build "$program" "$KUBERNETES_VERSION" "$(kubernetes_module)" "k8s.io/kubernetes/cmd/$program" \
+        -tags selinux,notest -ldflags "$(kubernetes_ldflags)" ;;
+    kwok)
+      build kwok "$KWOK_VERSION" "$(simple_module "kwok-$KWOK_VERSION" "sigs.k8s.io/kwok $KWOK_VERSION")" sigs.k8s.io/kwok/cmd/kwok \
+        -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION" ;;
+    helm)
+      build helm "$HELM_VERSION" "$(simple_module "helm-$HELM_VERSION" "helm.sh/helm/v3 $HELM_VERSION")" helm.sh/helm/v3/cmd/helm \
+        -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" ;;
+    etcd)
+      build etcd "$ETCD_VERSION" "$(etcd_module)" . -ldflags "-s -w" ;;
+    *) die "unknown program '$program' (known: ${all_programs[*]})" ;;
+  esac
+done
+echo "build-tools: done in $((SECONDS - total_start))s; programs in $bin_dir"

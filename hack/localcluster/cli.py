@@ -1,0 +1,53 @@
+"""ccp-localcluster up|down|status|nodes: manage the local cluster from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from . import nodes
+from .cluster import ClusterError, LocalCluster, default_state_dir
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ccp-localcluster", description=__doc__)
+    parser.add_argument("--state-dir", type=Path, default=None,
+                        help=f"cluster state directory (default: $CCP_CLUSTER_DIR or {default_state_dir()})")
+    commands = parser.add_subparsers(dest="command", required=True)
+    up = commands.add_parser("up", help="start the cluster (whatever is not running) and its nodes")
+    up.add_argument("--profile", default="small", choices=nodes.available_profiles())
+    up.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for the nodes")
+    commands.add_parser("down", help="stop the processes 'up' started and remove the state")
+    commands.add_parser("status", help="which of the cluster's processes run")
+    commands.add_parser("nodes", help="a summary of the nodes by role")
+    commands.add_parser("kubeconfig", help="print the admin kubeconfig's path")
+    args = parser.parse_args(argv)
+
+    cluster = LocalCluster(args.state_dir)
+    try:
+        if args.command == "up":
+            cluster.up(args.profile, timeout=args.timeout)
+            print(nodes.summary_table(nodes.node_summaries(cluster.core_api())))
+        elif args.command == "down":
+            start = time.monotonic()
+            stopped = cluster.down()
+            print(f"stopped {', '.join(stopped) or 'nothing'}; removed {cluster.state_dir} "
+                  f"in {time.monotonic() - start:.1f}s")
+        elif args.command == "status":
+            for name, alive in cluster.running().items():
+                print(f"{name:<24} {'running' if alive else 'stopped'}")
+            return 0 if all(cluster.running().values()) else 1
+        elif args.command == "nodes":
+            print(nodes.summary_table(nodes.node_summaries(cluster.core_api())))
+        elif args.command == "kubeconfig":
+            print(cluster.kubeconfig)
+    except (ClusterError, TimeoutError, ValueError) as exc:
+        print(f"ccp-localcluster: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

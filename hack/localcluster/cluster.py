@@ -1,0 +1,273 @@
+"""A local Kubernetes control plane made of the real programs, with kwok for nodes and pods.
+
+etcd, kube-apiserver (RBAC, client certificates, service-account signing keys),
+kube-controller-manager, kube-scheduler and the kwok controller run as plain processes on free
+127.0.0.1 ports; everything they keep (certificates, etcd data, logs, pids, kubeconfigs) lives in
+one state directory, which `down` removes after stopping exactly the processes `up` started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import ssl
+import time
+import urllib.request
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Callable
+
+import yaml
+from kubernetes import client, config
+
+from . import nodes, pki
+from .processes import ProcessTable
+
+CACHE_ROOT = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "openstack-ccp"
+COMPONENTS = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"]
+
+
+class ClusterError(RuntimeError):
+    """The local cluster could not be started or reached."""
+
+
+def tools_bin_dir() -> Path:
+    return Path(os.environ.get("CCP_TOOLS_DIR", CACHE_ROOT / "tools")) / "bin"
+
+
+def default_state_dir() -> Path:
+    return Path(os.environ.get("CCP_CLUSTER_DIR", CACHE_ROOT / "cluster"))
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Ports:
+    etcd_client: int
+    etcd_peer: int
+    apiserver: int
+    controller_manager: int
+    scheduler: int
+    kwok: int
+
+    @classmethod
+    def allocate(cls) -> "Ports":
+        ports: set[int] = set()
+        while len(ports) < 6:
+            ports.add(_free_port())
+        return cls(*sorted(ports))
+
+
+class LocalCluster:
+    def __init__(self, state_dir: Path | None = None, progress: Callable[[str], None] = print):
+        self.state_dir = (state_dir or default_state_dir()).resolve()
+        self.progress = progress
+        self.processes = ProcessTable(self.state_dir)
+        self._pki = self.state_dir / "pki"
+
+    # -- paths and settings ------------------------------------------------------------------
+
+    @property
+    def kubeconfig(self) -> Path:
+        """The admin kubeconfig (user ccp-admin in group system:masters)."""
+        return self.state_dir / "kubeconfig"
+
+    @property
+    def _settings_path(self) -> Path:
+        return self.state_dir / "cluster.json"
+
+    def ports(self) -> Ports:
+        return Ports(**json.loads(self._settings_path.read_text())["ports"])
+
+    def _binary(self, name: str) -> str:
+        path = tools_bin_dir() / name
+        if not path.exists():
+            raise ClusterError(f"{path} is missing: run hack/build-tools.sh first")
+        return str(path.resolve())
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def running(self) -> dict[str, bool]:
+        return {name: self.processes.alive(name) for name in COMPONENTS}
+
+    def up(self, profile_name: str, timeout: float = 600.0) -> nodes.Profile:
+        """Starts whatever is not running, creates the profile's nodes and waits until Ready."""
+        profile = nodes.load_profile(profile_name)
+        started = time.monotonic()
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        if not self._settings_path.exists():
+            self._settings_path.write_text(json.dumps({"ports": asdict(Ports.allocate())}, indent=2))
+        pki.create(self._pki)
+        self._write_configs()
+        for name in COMPONENTS:
+            if self.processes.alive(name):
+                self.progress(f"{name}: already running")
+                continue
+            step = time.monotonic()
+            self.processes.start(name, self._argv(name), cwd=self.state_dir)
+            self._wait_healthy(name, timeout=120)
+            self.progress(f"{name}: started in {time.monotonic() - step:.1f}s")
+        api = self.core_api()
+        step = time.monotonic()
+        created = nodes.ensure_nodes(api, profile)
+        self.progress(f"nodes: {created} created for profile {profile.name} in {time.monotonic() - step:.1f}s")
+        nodes.wait_ready(api, profile.node_names, timeout=timeout, progress=self.progress)
+        self.progress(f"cluster up in {time.monotonic() - started:.1f}s; KUBECONFIG={self.kubeconfig}")
+        return profile
+
+    def down(self) -> list[str]:
+        """Stops the processes `up` recorded (and only those), then removes the state."""
+        stopped = self.processes.stop_all(list(reversed(COMPONENTS)))
+        if self.state_dir.exists():
+            shutil.rmtree(self.state_dir)
+        return stopped
+
+    def core_api(self) -> client.CoreV1Api:
+        return client.CoreV1Api(self.api_client())
+
+    def api_client(self) -> client.ApiClient:
+        configuration = client.Configuration()
+        config.load_kube_config(str(self.kubeconfig), client_configuration=configuration)
+        return client.ApiClient(configuration)
+
+    # -- configuration -------------------------------------------------------------------------
+
+    def _kubeconfig_for(self, identity: pki.ClientIdentity) -> dict:
+        return {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "ccp-local", "cluster": {
+                "server": f"https://127.0.0.1:{self.ports().apiserver}",
+                "certificate-authority": str(self._pki / "ca.crt")}}],
+            "users": [{"name": identity.user, "user": {
+                "client-certificate": str(self._pki / f"{identity.name}.crt"),
+                "client-key": str(self._pki / f"{identity.name}.key")}}],
+            "contexts": [{"name": "ccp-local", "context": {"cluster": "ccp-local", "user": identity.user}}],
+            "current-context": "ccp-local",
+        }
+
+    def _write_configs(self) -> None:
+        for identity in pki.CLIENT_IDENTITIES:
+            path = self.kubeconfig if identity is pki.ADMIN else self.state_dir / f"{identity.name}.kubeconfig"
+            path.write_text(yaml.safe_dump(self._kubeconfig_for(identity), sort_keys=False))
+            path.chmod(0o600)
+        (self.state_dir / "kube-scheduler.yaml").write_text(yaml.safe_dump({
+            "apiVersion": "kubescheduler.config.k8s.io/v1",
+            "kind": "KubeSchedulerConfiguration",
+            "clientConnection": {"kubeconfig": str(self.state_dir / "kube-scheduler.kubeconfig"),
+                                 "qps": 200, "burst": 400},
+            "leaderElection": {"leaderElect": False},
+        }))
+        shipped = resources.files("localcluster").joinpath("kwok", "kwok.yaml").read_text()
+        (self.state_dir / "kwok.yaml").write_text(shipped)
+
+    def _argv(self, name: str) -> list[str]:
+        ports, state, pki_dir = self.ports(), self.state_dir, self._pki
+        if name == "etcd":
+            peer = f"http://127.0.0.1:{ports.etcd_peer}"
+            client_url = f"http://127.0.0.1:{ports.etcd_client}"
+            return [
+                self._binary("etcd"), "--name=local", f"--data-dir={state / 'etcd'}",
+                f"--listen-client-urls={client_url}", f"--advertise-client-urls={client_url}",
+                f"--listen-peer-urls={peer}", f"--initial-advertise-peer-urls={peer}",
+                f"--initial-cluster=local={peer}", "--quota-backend-bytes=8589934592",
+                # A throwaway test cluster: durability of each write is not worth an fsync.
+                "--unsafe-no-fsync", "--log-level=warn",
+            ]
+        if name == "kube-apiserver":
+            return [
+                self._binary("kube-apiserver"),
+                f"--etcd-servers=http://127.0.0.1:{ports.etcd_client}",
+                "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
+                # The endpoint reconciler refuses a loopback address, and nothing runs in pods that
+                # could reach the apiserver through the `kubernetes` Service anyway.
+                "--endpoint-reconciler-type=none",
+                f"--secure-port={ports.apiserver}",
+                f"--tls-cert-file={pki_dir / 'apiserver.crt'}",
+                f"--tls-private-key-file={pki_dir / 'apiserver.key'}",
+                f"--client-ca-file={pki_dir / 'ca.crt'}",
+                "--authorization-mode=RBAC",
+                # On by default too; named because pods' service-account tokens depend on it.
+                "--enable-admission-plugins=ServiceAccount",
+                f"--service-account-key-file={pki_dir / 'service-account.pub'}",
+                f"--service-account-signing-key-file={pki_dir / 'service-account.key'}",
+                "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+                f"--service-cluster-ip-range={pki.SERVICE_CLUSTER_IP_RANGE}",
+                "--allow-privileged=true", "--profiling=false",
+                "--max-requests-inflight=800", "--max-mutating-requests-inflight=400",
+            ]
+        if name in ("kube-controller-manager", "kube-scheduler"):
+            kubeconfig = state / f"{name}.kubeconfig"
+            common = [
+                f"--authentication-kubeconfig={kubeconfig}", f"--authorization-kubeconfig={kubeconfig}",
+                "--bind-address=127.0.0.1",
+            ]
+            if name == "kube-scheduler":
+                return [self._binary(name), f"--config={state / 'kube-scheduler.yaml'}",
+                        f"--secure-port={ports.scheduler}", *common]
+            return [
+                self._binary(name), f"--kubeconfig={kubeconfig}", *common,
+                f"--secure-port={ports.controller_manager}", "--leader-elect=false",
+                f"--root-ca-file={pki_dir / 'ca.crt'}",
+                f"--service-account-private-key-file={pki_dir / 'service-account.key'}",
+                "--use-service-account-credentials=true",
+                f"--cluster-signing-cert-file={pki_dir / 'ca.crt'}",
+                f"--cluster-signing-key-file={pki_dir / 'ca.key'}",
+                "--kube-api-qps=200", "--kube-api-burst=400",
+            ]
+        if name == "kwok":
+            return [
+                self._binary("kwok"), f"--kubeconfig={state / 'kwok.kubeconfig'}",
+                f"--config={state / 'kwok.yaml'}", f"--server-address=127.0.0.1:{ports.kwok}",
+                "--v=WARN",
+            ]
+        raise ValueError(name)
+
+    # -- health --------------------------------------------------------------------------------
+
+    def _health_url(self, name: str) -> str:
+        ports = self.ports()
+        return {
+            "etcd": f"http://127.0.0.1:{ports.etcd_client}/health",
+            "kube-apiserver": f"https://127.0.0.1:{ports.apiserver}/readyz",
+            "kube-controller-manager": f"https://127.0.0.1:{ports.controller_manager}/healthz",
+            "kube-scheduler": f"https://127.0.0.1:{ports.scheduler}/healthz",
+            "kwok": f"http://127.0.0.1:{ports.kwok}/healthz",
+        }[name]
+
+    def _ssl_context(self, name: str) -> ssl.SSLContext:
+        if name == "kube-apiserver":
+            context = ssl.create_default_context(cafile=str(self._pki / "ca.crt"))
+            context.load_cert_chain(self._pki / "admin.crt", self._pki / "admin.key")
+            return context
+        # The controller manager and scheduler serve on self-signed certificates of their own.
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+
+    def _wait_healthy(self, name: str, timeout: float) -> None:
+        url = self._health_url(name)
+        context = self._ssl_context(name) if url.startswith("https") else None
+        deadline = time.monotonic() + timeout
+        last_error = ""
+        while time.monotonic() < deadline:
+            if self.processes.exited(name):
+                raise ClusterError(f"{name} exited during start-up; its log ends with:\n"
+                                   f"{self.processes.log_tail(name)}")
+            try:
+                with urllib.request.urlopen(url, context=context, timeout=5) as response:
+                    if response.status == 200:
+                        return
+            except OSError as exc:
+                last_error = str(exc)
+            time.sleep(0.25)
+        raise ClusterError(f"{name} not healthy at {url} after {timeout:.0f}s ({last_error}); "
+                           f"log: {self.processes.log_path(name)}")

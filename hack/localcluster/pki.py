@@ -1,0 +1,88 @@
+"""Certificates and keys of the local cluster, made with the openssl command line.
+
+One CA signs the API server's serving certificate and a client certificate per identity; the
+identities are the ones the apiserver's bootstrap RBAC policy already knows, so RBAC stays on.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+# Addresses the serving certificate is valid for: loopback, and the in-cluster names and
+# first service IP that pods (and the operator's in-cluster config) use.
+SERVICE_CLUSTER_IP_RANGE = "10.96.0.0/16"
+APISERVER_SERVICE_IP = "10.96.0.1"
+APISERVER_SANS = (
+    "IP:127.0.0.1",
+    f"IP:{APISERVER_SERVICE_IP}",
+    "DNS:localhost",
+    "DNS:kubernetes",
+    "DNS:kubernetes.default",
+    "DNS:kubernetes.default.svc",
+    "DNS:kubernetes.default.svc.cluster.local",
+)
+
+
+@dataclass(frozen=True)
+class ClientIdentity:
+    """A client certificate: its file stem, user name (CN) and groups (O)."""
+
+    name: str
+    user: str
+    groups: tuple[str, ...] = ()
+
+
+ADMIN = ClientIdentity("admin", "ccp-admin", ("system:masters",))
+CONTROLLER_MANAGER = ClientIdentity("kube-controller-manager", "system:kube-controller-manager")
+SCHEDULER = ClientIdentity("kube-scheduler", "system:kube-scheduler")
+KWOK = ClientIdentity("kwok", "kwok-controller", ("system:masters",))
+CLIENT_IDENTITIES = (ADMIN, CONTROLLER_MANAGER, SCHEDULER, KWOK)
+
+
+def _openssl(*args: str, stdin: bytes | None = None) -> None:
+    subprocess.run(["openssl", *args], input=stdin, check=True, capture_output=True)
+
+
+def _ec_key(path: Path) -> None:
+    _openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", str(path))
+    path.chmod(0o600)
+
+
+def _signed_cert(pki: Path, stem: str, subject: str, extensions: str) -> None:
+    key, csr, ext = pki / f"{stem}.key", pki / f"{stem}.csr", pki / f"{stem}.ext"
+    _ec_key(key)
+    _openssl("req", "-new", "-key", str(key), "-subj", subject, "-out", str(csr))
+    ext.write_text(extensions)
+    _openssl(
+        "x509", "-req", "-in", str(csr), "-CA", str(pki / "ca.crt"), "-CAkey", str(pki / "ca.key"),
+        "-CAcreateserial", "-days", "3650", "-sha256", "-extfile", str(ext), "-out", str(pki / f"{stem}.crt"),
+    )
+    csr.unlink()
+    ext.unlink()
+
+
+def create(pki: Path) -> None:
+    """Writes the CA, serving, client and service-account keys into `pki` unless present."""
+    pki.mkdir(parents=True, exist_ok=True)
+    if (pki / "complete").exists():
+        return
+    _ec_key(pki / "ca.key")
+    _openssl("req", "-x509", "-new", "-key", str(pki / "ca.key"), "-subj", "/CN=ccp-local-ca",
+             "-days", "3650", "-sha256", "-out", str(pki / "ca.crt"))
+    _signed_cert(
+        pki, "apiserver", "/CN=kube-apiserver",
+        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n"
+        f"extendedKeyUsage=serverAuth\nsubjectAltName={','.join(APISERVER_SANS)}\n",
+    )
+    for identity in CLIENT_IDENTITIES:
+        subject = f"/CN={identity.user}" + "".join(f"/O={group}" for group in identity.groups)
+        _signed_cert(
+            pki, identity.name, subject,
+            "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n",
+        )
+    # Service-account tokens are signed with this key and verified with its public half.
+    _ec_key(pki / "service-account.key")
+    _openssl("ec", "-in", str(pki / "service-account.key"), "-pubout", "-out", str(pki / "service-account.pub"))
+    (pki / "complete").write_text("")
