@@ -116,7 +116,7 @@ class LocalCluster:
             self.progress(f"{name}: started in {time.monotonic() - step:.1f}s")
         api = self.core_api()
         step = time.monotonic()
-        created = nodes.ensure_nodes(api, profile)
+        created = nodes.ensure_nodes(self.api_client(), profile)
         self.progress(f"nodes: {created} created for profile {profile.name} in {time.monotonic() - step:.1f}s")
         nodes.wait_ready(api, profile.node_names, timeout=timeout, progress=self.progress)
         self.progress(f"cluster up in {time.monotonic() - started:.1f}s; KUBECONFIG={self.kubeconfig}")

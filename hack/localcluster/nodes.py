@@ -23,10 +23,14 @@ def _profile_data(name: str) -> dict[str, Any]:
     return yaml.safe_load(resources.files("localcluster").joinpath("profiles", name).read_text())
 
 
+LOCAL_STORAGE_CLASS = "local-disk"
+
+
 @dataclass(frozen=True)
 class Profile:
     name: str
     nodes: tuple[dict[str, Any], ...]
+    volumes: tuple[dict[str, Any], ...] = ()
 
     @property
     def node_names(self) -> list[str]:
@@ -45,7 +49,7 @@ def load_profile(name: str) -> Profile:
         raise ValueError(f"unknown profile {name!r} (known: {', '.join(available_profiles())})")
     spec = _profile_data(f"{name}.yaml")
     servers, roles = _profile_data("servers.yaml"), _profile_data("roles.yaml")
-    nodes = []
+    nodes, volumes = [], []
     index = 0
     for group in spec["nodeGroups"]:
         capacity = servers[group["server"]]
@@ -68,23 +72,61 @@ def load_profile(name: str) -> Profile:
                 "metadata": {"name": node_name, "labels": labels, "annotations": dict(KWOK_ANNOTATION)},
                 "status": {"capacity": dict(capacity), "allocatable": dict(capacity)},
             })
-    return Profile(name, tuple(nodes))
+            local = group.get("localVolumes") or {}
+            volumes += [local_volume(node_name, disk, local["size"]) for disk in range(local.get("count", 0))]
+    return Profile(name, tuple(nodes), tuple(volumes))
 
 
-def ensure_nodes(api: client.CoreV1Api, profile: Profile, parallelism: int = 16) -> int:
-    """Creates the profile's nodes that do not exist yet; returns how many it created."""
+def local_volume(node_name: str, disk: int, size: str) -> dict[str, Any]:
+    """A local persistent volume on one node's disk, like those of real database nodes."""
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolume",
+        "metadata": {"name": f"local-{node_name}-{disk}", "labels": {"kubernetes.io/hostname": node_name}},
+        "spec": {
+            "capacity": {"storage": size},
+            "accessModes": ["ReadWriteOnce"],
+            "persistentVolumeReclaimPolicy": "Retain",
+            "storageClassName": LOCAL_STORAGE_CLASS,
+            "local": {"path": f"/mnt/disks/disk{disk}"},
+            "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
+                {"key": "kubernetes.io/hostname", "operator": "In", "values": [node_name]}]}]}},
+        },
+    }
 
-    def create(node: dict[str, Any]) -> bool:
+
+LOCAL_STORAGE_CLASS_MANIFEST = {
+    "apiVersion": "storage.k8s.io/v1",
+    "kind": "StorageClass",
+    "metadata": {"name": LOCAL_STORAGE_CLASS,
+                 "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+    "provisioner": "kubernetes.io/no-provisioner",
+    # Bind when the pod is scheduled, so the scheduler picks a node and a disk together.
+    "volumeBindingMode": "WaitForFirstConsumer",
+    "reclaimPolicy": "Retain",
+}
+
+
+def ensure_nodes(api_client: client.ApiClient, profile: Profile, parallelism: int = 16) -> int:
+    """Creates the profile's nodes, local volumes and their storage class where missing;
+    returns how many nodes it created."""
+    core, storage = client.CoreV1Api(api_client), client.StorageV1Api(api_client)
+
+    def created(call, body: dict[str, Any]) -> bool:
         try:
-            api.create_node(node)
+            call(body)
             return True
         except ApiException as exc:
             if exc.status == 409:
                 return False
             raise
 
+    if profile.volumes:
+        created(storage.create_storage_class, LOCAL_STORAGE_CLASS_MANIFEST)
     with ThreadPoolExecutor(parallelism) as pool:
-        return sum(pool.map(create, profile.nodes))
+        nodes_created = sum(pool.map(lambda node: created(core.create_node, node), profile.nodes))
+        list(pool.map(lambda volume: created(core.create_persistent_volume, volume), profile.volumes))
+    return nodes_created
 
 
 def node_summaries(api: client.CoreV1Api) -> list[dict[str, Any]]:

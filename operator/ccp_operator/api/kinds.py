@@ -1,0 +1,121 @@
+"""The kinds of the ccp.openstack.org API and their spec schemas.
+
+A service's schema follows from its ServiceDefinition: a single-component service (keystone)
+takes its component's fields at the top of its section, a multi-component service (nova) has
+one sub-section per component. The umbrella OpenStackControlPlane has one section per service.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..dependencies import REFERENCE_FIELDS
+from ..releases import DEFAULT_RELEASE
+from ..services import catalog, galera, rabbitmq
+from ..services.base import ServiceDefinition
+from . import schema as s
+from .crds import crd
+
+IMAGES = s.obj("Where default images come from.", {
+    "registry": s.string("Registry and namespace of the Kolla images.", minLength=1),
+    "distro": s.string("Base distribution part of the Kolla image tags, e.g. ubuntu-noble or rocky-10.",
+                       pattern=r"^[a-z0-9]+-[a-z0-9.]+$"),
+})
+
+
+def service_section(definition: ServiceDefinition) -> dict[str, s.Schema]:
+    """The fields of a service's section: its own settings and one per component."""
+    if definition.single_component:
+        component = definition.components[0]
+        return s.component(definition.description, component.replicas, dedicated=component.dedicated,
+                           api=component.api)["properties"]
+    properties = dict(s.common_fields())
+    for component in definition.components:
+        properties[component.key] = s.component(f"The {component.name} component.", component.replicas,
+                                                dedicated=component.dedicated, api=component.api)
+    return properties
+
+
+def service_spec(definition: ServiceDefinition) -> s.Schema:
+    """The spec of a service's own resource: its section plus release, placement and wiring."""
+    properties = {
+        "release": {**s.RELEASE, "default": DEFAULT_RELEASE},
+        "images": IMAGES,
+        "debug": s.boolean("Debug logging.", default=False),
+        **service_section(definition),
+    }
+    if definition.single_component:
+        properties["nodeSelector"] = s.string_map("Labels the nodes must carry.")
+    for kind in definition.needs:
+        field = REFERENCE_FIELDS[kind]
+        properties[field] = s.reference(f"The {kind} this service uses (default: the one of the same name).")
+    return s.obj(f"Desired state of {definition.kind}.", properties)
+
+
+def service_crd(definition: ServiceDefinition) -> dict[str, Any]:
+    return crd(
+        kind=definition.kind, plural=definition.plural, short_names=list(definition.short_names),
+        description=definition.description, spec=service_spec(definition),
+        status={
+            "version": s.string("The release the service runs."),
+            "endpoint": {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
+                         "description": "What dependent services connect to."},
+            "components": {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
+                           "description": "Per component: replicas, ready and updated replicas, image."},
+        },
+        columns=[{"name": "Version", "type": "string", "jsonPath": ".status.version"}],
+    )
+
+
+INFRASTRUCTURE = (galera, rabbitmq)
+
+
+def infrastructure_crd(module) -> dict[str, Any]:
+    """Galera and RabbitMQ: stateful members with volumes, their own schema section."""
+    return crd(
+        kind=module.KIND, plural=module.PLURAL, short_names=list(module.SHORT_NAMES),
+        description=module.DESCRIPTION, spec=s.obj(f"Desired state of {module.KIND}.", module.section()),
+        status={
+            "endpoint": {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
+                         "description": "What OpenStack services connect to."},
+            "components": {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
+                           "description": "Members: replicas, ready and updated replicas, image."},
+        },
+        columns=[{"name": "Members", "type": "integer", "jsonPath": ".spec.replicas"}],
+    )
+
+
+def controlplane_spec() -> s.Schema:
+    properties: dict[str, s.Schema] = {
+        "release": {**s.RELEASE, "default": DEFAULT_RELEASE},
+        "nodeSelector": s.string_map("Labels every control-plane node carries."),
+        "images": IMAGES,
+        "debug": s.boolean("Debug logging in every service.", default=False),
+    }
+    for definition in catalog.SERVICES:
+        properties[catalog.section(definition)] = s.obj(
+            definition.description, service_section(definition), default={})
+    for module in INFRASTRUCTURE:
+        properties[module.KIND.lower()] = s.obj(module.DESCRIPTION, module.section(), default={})
+    return s.obj("Desired state of the whole control plane.", properties, required=["release"])
+
+
+def controlplane_crd() -> dict[str, Any]:
+    return crd(
+        kind="OpenStackControlPlane", plural="openstackcontrolplanes", short_names=["oscp", "controlplane"],
+        description="An OpenStack control plane: one resource per service is created from its sections.",
+        spec=controlplane_spec(),
+        status={
+            "release": s.string("The release every service runs (empty while they differ)."),
+            "servicesReady": s.string("Ready services out of all, as n/m."),
+            "services": {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
+                         "description": "Per service: Ready, reason, version."},
+        },
+        columns=[{"name": "Services", "type": "string", "jsonPath": ".status.servicesReady"},
+                 {"name": "Release", "type": "string", "jsonPath": ".status.release"}],
+    )
+
+
+def all_crds() -> list[dict[str, Any]]:
+    return [controlplane_crd(), *(infrastructure_crd(m) for m in INFRASTRUCTURE),
+            *(service_crd(d) for d in catalog.SERVICES)]

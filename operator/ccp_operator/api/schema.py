@@ -1,0 +1,131 @@
+"""OpenAPI v3 building blocks of the ccp.openstack.org structural schemas.
+
+The CRDs in crds/ are generated from these (hack/gen-crds.py); a unit test keeps them equal, so
+the schema exists once and every field the operator reads is validated by the API server.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Schema = dict[str, Any]
+
+RELEASE_PATTERN = r"^20[2-9][0-9]\.[12]$"
+DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+IP_PATTERN = r"^([0-9]{1,3}\.){3}[0-9]{1,3}$|^[0-9a-fA-F:]+$"
+
+
+def string(description: str, **extra: Any) -> Schema:
+    return {"type": "string", "description": description, **extra}
+
+
+def integer(description: str, minimum: int | None = None, maximum: int | None = None, **extra: Any) -> Schema:
+    schema: Schema = {"type": "integer", "description": description, **extra}
+    if minimum is not None:
+        schema["minimum"] = minimum
+    if maximum is not None:
+        schema["maximum"] = maximum
+    return schema
+
+
+def boolean(description: str, **extra: Any) -> Schema:
+    return {"type": "boolean", "description": description, **extra}
+
+
+def string_map(description: str) -> Schema:
+    return {"type": "object", "description": description, "additionalProperties": {"type": "string"}}
+
+
+def obj(description: str, properties: dict[str, Schema], required: list[str] | None = None, **extra: Any) -> Schema:
+    schema: Schema = {"type": "object", "description": description, "properties": properties, **extra}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+QUANTITY: Schema = {
+    "anyOf": [{"type": "integer"}, {"type": "string"}],
+    "x-kubernetes-int-or-string": True,
+    "pattern": r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$",
+}
+
+RESOURCES = obj(
+    "Compute resources of each container (requests and limits), as in a pod spec.",
+    {
+        "requests": {"type": "object", "additionalProperties": QUANTITY, "description": "Minimum resources."},
+        "limits": {"type": "object", "additionalProperties": QUANTITY, "description": "Maximum resources."},
+    },
+)
+
+RELEASE = string("OpenStack release (series), e.g. 2026.1.", pattern=RELEASE_PATTERN)
+
+
+def common_fields() -> dict[str, Schema]:
+    """Fields every service and every component accepts; a component's win over its service's."""
+    return {
+        "image": string("Container image, replacing the default Kolla image of the release.",
+                        minLength=1, maxLength=512),
+        "resources": RESOURCES,
+        "nodeSelector": string_map("Labels the nodes must carry, added to the control plane's."),
+        "customConfig": string(
+            "oslo.config snippet (INI) layered after the rendered configuration file.", maxLength=65536),
+        "version": string("This service's own OpenStack release, for upgrading it alone "
+                          "(defaults to the control plane's release).", pattern=RELEASE_PATTERN),
+    }
+
+
+LOAD_BALANCER = obj(
+    "A LoadBalancer Service in front of the API, beside the ClusterIP Service.",
+    {
+        "enabled": boolean("Create the LoadBalancer Service.", default=False),
+        "ip": string("Fixed virtual IP of the load balancer.", pattern=IP_PATTERN),
+        "annotations": string_map("Annotations of the LoadBalancer Service (for the load-balancer implementation)."),
+    },
+)
+
+
+def component(description: str, replicas: int, *, dedicated: bool = False, api: bool = False,
+              max_replicas: int = 64) -> Schema:
+    """A component: a Deployment (or StatefulSet) with its replicas and placement."""
+    properties = {
+        "replicas": integer("Number of pods.", minimum=1, maximum=max_replicas, default=replicas),
+        "dedicated": boolean(
+            "Run at most one pod per node, on nodes no other dedicated component uses.", default=dedicated),
+        **common_fields(),
+    }
+    if api:
+        properties["loadBalancer"] = LOAD_BALANCER
+    return obj(description, properties, default={})
+
+
+def reference(description: str) -> Schema:
+    return obj(description, {"name": string("Name of the resource in this namespace.", pattern=DNS_LABEL_PATTERN,
+                                            maxLength=40)}, required=["name"])
+
+
+CONDITIONS: Schema = {
+    "type": "array",
+    "description": "Observations of the resource's state, in the Kubernetes API conventions.",
+    "x-kubernetes-list-type": "map",
+    "x-kubernetes-list-map-keys": ["type"],
+    "items": obj("A condition.", {
+        "type": string("Type of the condition."),
+        "status": string("True, False or Unknown.", enum=["True", "False", "Unknown"]),
+        "reason": string("One-word CamelCase reason."),
+        "message": string("Human-readable details."),
+        "lastTransitionTime": string("When status last changed.", format="date-time"),
+        "observedGeneration": integer("Generation the condition was computed for.", minimum=0),
+    }, required=["type", "status"]),
+}
+
+
+def status_schema(extra: dict[str, Schema] | None = None) -> Schema:
+    return obj("Observed state, written by the operator.", {
+        "observedGeneration": integer("The generation whose reconciliation completed.", minimum=0),
+        "conditions": CONDITIONS,
+        # kopf's own bookkeeping (handler progress and the last handled spec) lives here rather
+        # than in annotations, which are limited to 256 KiB in total.
+        "kopf": {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
+                 "description": "The operator framework's bookkeeping."},
+        **(extra or {}),
+    })

@@ -1,0 +1,60 @@
+"""The one place where failures become kopf's retry decisions.
+
+Bad input is permanent: retrying cannot fix it, the user must change the spec. Waiting on
+something (a Job, a dependency, the API server) is temporary: retried with a growing delay.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Iterator
+
+import kopf
+from kubernetes.client.rest import ApiException
+
+BASE_DELAY = 1.0
+GROWTH = 1.4
+MAX_DELAY = 20.0
+
+
+class InvalidSpec(Exception):
+    """The spec is well-formed for the schema but cannot be satisfied; `field` names the culprit."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class Waiting(Exception):
+    """Reconciliation cannot go on until something else happens (`reason` is a condition reason)."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+def backoff(retry: int) -> float:
+    """Seconds before retry number `retry` (0-based): growing from BASE_DELAY, capped.
+
+    Most waits are short (a Job, a rollout), so the delay starts small; it grows so that a long
+    wait (a dependency that is down) costs one request every MAX_DELAY seconds at most.
+    """
+    return min(BASE_DELAY * GROWTH ** min(retry, 32), MAX_DELAY)
+
+
+@contextlib.contextmanager
+def mapped_to_kopf(retry: int) -> Iterator[None]:
+    """Re-raises our exceptions and API errors as kopf.PermanentError or kopf.TemporaryError."""
+    try:
+        yield
+    except InvalidSpec as exc:
+        raise kopf.PermanentError(str(exc)) from exc
+    except Waiting as exc:
+        raise kopf.TemporaryError(exc.message, delay=backoff(retry)) from exc
+    except ApiException as exc:
+        if exc.status in (400, 422):
+            # The API refused what we sent: our rendering of the user's input is invalid.
+            raise kopf.PermanentError(f"the API server refused an object: {exc.reason}: {exc.body}") from exc
+        raise kopf.TemporaryError(f"API error {exc.status}: {exc.reason}", delay=backoff(retry)) from exc

@@ -1,0 +1,75 @@
+"""Where pods may run: every placement rule of the control plane, in one place.
+
+- A dedicated component gets at most one pod per node and shares no node with a pod of any other
+  dedicated component: all dedicated pods carry one label and repel each other with one required
+  anti-affinity rule over every namespace.
+- Every component spreads its own pods over nodes and racks, preferably (so a small lab still
+  schedules).
+- A component may require nodes that run another component (neutron's L3 and DHCP agents beside
+  neutron-server) or prefer them (nova-scheduler beside nova-api or nova-conductor).
+- All pods honour the merged nodeSelector of the control plane, the service and the component.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import labels
+
+DEDICATED_LABEL = "ccp.openstack.org/dedicated"
+HOSTNAME = "kubernetes.io/hostname"
+RACK = "topology.kubernetes.io/zone"
+
+
+def merged_node_selector(*layers: dict[str, str] | None) -> dict[str, str]:
+    """Later layers win: control plane, then service, then component."""
+    merged: dict[str, str] = {}
+    for layer in layers:
+        merged.update(layer or {})
+    return merged
+
+
+def pod_labels(dedicated: bool) -> dict[str, str]:
+    return {DEDICATED_LABEL: "true"} if dedicated else {}
+
+
+def _components_term(instance: str, components: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        "labelSelector": {"matchLabels": {labels.INSTANCE: instance}, "matchExpressions": [
+            {"key": labels.COMPONENT, "operator": "In", "values": list(components)}]},
+        "topologyKey": HOSTNAME,
+    }
+
+
+def affinity(*, service: str, instance: str, component: str, dedicated: bool,
+             co_locate_with: tuple[str, ...] = (), prefer_near: tuple[str, ...] = ()) -> dict[str, Any]:
+    own = {"labelSelector": {"matchLabels": labels.selector(service, instance, component)},
+           "topologyKey": HOSTNAME}
+    anti: dict[str, Any] = {"preferredDuringSchedulingIgnoredDuringExecution": [
+        {"weight": 100, "podAffinityTerm": own}]}
+    if dedicated:
+        anti["requiredDuringSchedulingIgnoredDuringExecution"] = [{
+            "labelSelector": {"matchLabels": {DEDICATED_LABEL: "true"}},
+            "namespaceSelector": {},
+            "topologyKey": HOSTNAME,
+        }]
+    result: dict[str, Any] = {"podAntiAffinity": anti}
+    pod_affinity: dict[str, Any] = {}
+    if co_locate_with:
+        pod_affinity["requiredDuringSchedulingIgnoredDuringExecution"] = [_components_term(instance, co_locate_with)]
+    if prefer_near:
+        pod_affinity["preferredDuringSchedulingIgnoredDuringExecution"] = [
+            {"weight": 50, "podAffinityTerm": _components_term(instance, prefer_near)}]
+    if pod_affinity:
+        result["podAffinity"] = pod_affinity
+    return result
+
+
+def rack_spread(service: str, instance: str, component: str) -> list[dict[str, Any]]:
+    """Spread a component's pods over racks when the nodes say which rack they are in."""
+    return [{
+        "maxSkew": 1,
+        "topologyKey": RACK,
+        "whenUnsatisfiable": "ScheduleAnyway",
+        "labelSelector": {"matchLabels": labels.selector(service, instance, component)},
+    }]

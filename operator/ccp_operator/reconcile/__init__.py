@@ -1,0 +1,1 @@
+"""Reconcilers: the logic behind the kopf handlers, independent of kopf itself."""

@@ -1,0 +1,146 @@
+"""Reconciliation of a RabbitMQ resource: brokers, users and vhosts, Services and budget."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import Any
+
+from .. import images, placement, render, secrets, workloads
+from ..errors import InvalidSpec, Waiting
+from ..services import rabbitmq
+from .base import Outcome, Reconciler
+from .service import rollout_state
+
+SERVICE = COMPONENT = "rabbitmq"
+ADMIN_USER = "admin"
+
+
+def password_hash(user: str, password: str) -> str:
+    """RabbitMQ's rabbit_password_hashing_sha256: base64(salt + sha256(salt + password)).
+
+    The 4-byte salt is derived from the user and password rather than drawn at random, so the
+    same credentials always render the same definitions and nothing rolls without a change.
+    """
+    salt = hashlib.sha256(f"ccp-operator:{user}:{password}".encode()).digest()[:4]
+    return base64.b64encode(salt + hashlib.sha256(salt + password.encode()).digest()).decode()
+
+
+def definitions(admin_password: str, user_passwords: dict[str, str]) -> str:
+    vhosts = [rabbitmq.RPC_VHOST, rabbitmq.NOTIFICATIONS_VHOST]
+    users = [{"name": ADMIN_USER, "password_hash": password_hash(ADMIN_USER, admin_password),
+              "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": ["administrator"]}]
+    permissions = [{"user": ADMIN_USER, "vhost": vhost, "configure": ".*", "write": ".*", "read": ".*"}
+                   for vhost in vhosts]
+    for user, password in sorted(user_passwords.items()):
+        users.append({"name": user, "password_hash": password_hash(user, password),
+                      "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": []})
+        rpc, notifications = rabbitmq.USERS[user]
+        for vhost, used in ((rabbitmq.RPC_VHOST, rpc), (rabbitmq.NOTIFICATIONS_VHOST, notifications)):
+            if used:
+                permissions.append({"user": user, "vhost": vhost, "configure": ".*", "write": ".*", "read": ".*"})
+    return json.dumps({"users": users, "vhosts": [{"name": v} for v in vhosts], "permissions": permissions,
+                       "policies": []}, indent=2, sort_keys=True) + "\n"
+
+
+class RabbitMQReconciler(Reconciler):
+    kind = rabbitmq.KIND
+
+    @property
+    def replicas(self) -> int:
+        return self.spec.get("replicas", rabbitmq.DEFAULT_REPLICAS)
+
+    def user_secret(self, user: str) -> str:
+        return f"{self.owner.name}-rabbitmq-user-{user}"
+
+    def validate(self) -> None:
+        if self.replicas % 2 == 0:
+            raise InvalidSpec("spec.replicas", f"{self.replicas} brokers cannot keep a majority when half of them "
+                                               "fail (pause_minority would stop them all); use an odd number")
+
+    def reconcile(self) -> Outcome:
+        self.validate()
+        credentials = self.step("CredentialsReady", "Generated", self._ensure_credentials)
+        components = self.step("BrokersReady", "Available", lambda: self._apply_brokers(credentials))
+        name, ns = self.owner.name, self.namespace
+        peers = f"{name}-rabbitmq-nodes"
+        endpoint = {"hosts": [f"{name}-rabbitmq-{i}.{peers}.{ns}.svc" for i in range(self.replicas)],
+                    "port": rabbitmq.PORT, "rpcVhost": rabbitmq.RPC_VHOST,
+                    "notificationsVhost": rabbitmq.NOTIFICATIONS_VHOST,
+                    "adminSecret": f"{name}-rabbitmq-admin",
+                    "userSecrets": {user: self.user_secret(user) for user in rabbitmq.USERS}}
+        return Outcome(components, endpoint, "")
+
+    def _ensure_credentials(self) -> dict[str, Any]:
+        name, ns = self.owner.name, self.namespace
+        admin = secrets.ensure(self.kube, ns, f"{name}-rabbitmq-admin", ["password", "erlang-cookie"],
+                               service=SERVICE, instance=name)
+        users = {user: secrets.ensure(self.kube, ns, self.user_secret(user), ["password"], service=SERVICE,
+                                      instance=name)["password"] for user in rabbitmq.USERS}
+        return {"admin": admin, "users": users}
+
+    def _apply_brokers(self, credentials: dict[str, Any]) -> dict[str, Any]:
+        owner, spec, name, ns = self.owner, self.spec, self.owner.name, self.namespace
+        peers_service = f"{name}-rabbitmq-nodes"
+        config = render.render_file(rabbitmq.CONFIG_FILE, {
+            "peers_service": peers_service, "namespace": ns, "replicas": self.replicas,
+            "port": rabbitmq.PORT, "management_port": rabbitmq.MANAGEMENT_PORT})
+        self.kube.apply({"apiVersion": "v1", "kind": "ConfigMap",
+                         "metadata": workloads.metadata(owner, f"{name}-rabbitmq-config", SERVICE, COMPONENT),
+                         "data": {"rabbitmq.conf": config, "enabled_plugins": rabbitmq.ENABLED_PLUGINS}})
+        defs = definitions(credentials["admin"]["password"], credentials["users"])
+        self.kube.apply(workloads.secret(owner, f"{name}-rabbitmq-definitions", SERVICE, COMPONENT,
+                                         {"definitions.json": defs}))
+        image = spec.get("image") or images.RABBITMQ
+        node_name = f"rabbit@$(POD_NAME).{peers_service}.{ns}.svc"
+        cookie = {"name": "cookie", "secret": {"secretName": f"{name}-rabbitmq-admin", "items": [
+            {"key": "erlang-cookie", "path": ".erlang.cookie"}], "defaultMode": 0o400}}
+        init = {
+            "name": "erlang-cookie", "image": image, "imagePullPolicy": "IfNotPresent",
+            "command": ["sh", "-c", "cp /cookie/.erlang.cookie /var/lib/rabbitmq/.erlang.cookie && "
+                                    "chmod 600 /var/lib/rabbitmq/.erlang.cookie"],
+            "volumeMounts": [{"name": "cookie", "mountPath": "/cookie"},
+                             {"name": "data", "mountPath": "/var/lib/rabbitmq"}],
+        }
+        container = {
+            "name": "rabbitmq", "image": image, "imagePullPolicy": "IfNotPresent",
+            "env": [{"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+                    {"name": "RABBITMQ_USE_LONGNAME", "value": "true"},
+                    {"name": "RABBITMQ_NODENAME", "value": node_name}],
+            "ports": [{"name": "amqp", "containerPort": rabbitmq.PORT},
+                      {"name": "management", "containerPort": rabbitmq.MANAGEMENT_PORT},
+                      {"name": "epmd", "containerPort": rabbitmq.EPMD_PORT},
+                      {"name": "distribution", "containerPort": rabbitmq.DISTRIBUTION_PORT}],
+            "resources": spec.get("resources") or {"requests": {"cpu": rabbitmq.CPU, "memory": rabbitmq.MEMORY}},
+            "readinessProbe": {"tcpSocket": {"port": rabbitmq.PORT}, "periodSeconds": 10},
+            "livenessProbe": {"exec": {"command": ["rabbitmq-diagnostics", "-q", "ping"]},
+                              "initialDelaySeconds": 60, "periodSeconds": 30, "timeoutSeconds": 15},
+            "volumeMounts": [
+                {"name": "data", "mountPath": "/var/lib/rabbitmq"},
+                {"name": "config", "mountPath": "/etc/rabbitmq/rabbitmq.conf", "subPath": "rabbitmq.conf"},
+                {"name": "config", "mountPath": "/etc/rabbitmq/enabled_plugins", "subPath": "enabled_plugins"},
+                {"name": "definitions", "mountPath": "/etc/rabbitmq/definitions", "readOnly": True}],
+        }
+        template = workloads.infrastructure_pod(
+            owner, SERVICE, COMPONENT, dedicated=spec.get("dedicated", True),
+            node_selector=placement.merged_node_selector(spec.get("nodeSelector")), containers=[container],
+            volumes=[{"name": "config", "configMap": {"name": f"{name}-rabbitmq-config"}},
+                     {"name": "definitions", "secret": {"secretName": f"{name}-rabbitmq-definitions"}}, cookie],
+            inputs=workloads.inputs_hash(config, defs, image))
+        template["spec"]["initContainers"] = [init]
+        self.kube.apply(workloads.plain_service(owner, SERVICE, COMPONENT, peers_service, {
+            "epmd": rabbitmq.EPMD_PORT, "distribution": rabbitmq.DISTRIBUTION_PORT, "amqp": rabbitmq.PORT},
+            headless=True))
+        self.kube.apply(workloads.plain_service(owner, SERVICE, COMPONENT, f"{name}-rabbitmq", {
+            "amqp": rabbitmq.PORT, "management": rabbitmq.MANAGEMENT_PORT}))
+        if self.replicas > 1:
+            self.kube.apply(workloads.budget(owner, SERVICE, COMPONENT, f"{name}-rabbitmq"))
+        live = self.kube.apply(workloads.stateful_set(
+            owner, SERVICE, COMPONENT, replicas=self.replicas, template=template, peers_service=peers_service,
+            storage=spec.get("storage") or {"size": rabbitmq.DEFAULT_STORAGE}))
+        state = rollout_state(live, self.replicas)
+        if not state["done"]:
+            raise Waiting("RollingOut", f"waiting for RabbitMQ brokers: {state['ready']}/{self.replicas} ready")
+        return {COMPONENT: {"replicas": self.replicas, "readyReplicas": state["ready"],
+                            "updatedReplicas": state["updated"], "image": image}}

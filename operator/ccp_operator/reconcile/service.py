@@ -1,0 +1,362 @@
+"""Reconciliation of one OpenStack service resource from its ServiceDefinition.
+
+The steps, in order; each either completes or raises Waiting, and the status says which:
+  1. dependencies Ready (galera, rabbitmq, memcached, keystone, placement as the service needs);
+  2. generated credentials (created once, never overwritten);
+  3. database and user (a Job running the MariaDB client against the Galera writer);
+  4. the service's Jobs (db sync, bootstrap), each named by the hash of its pod template;
+  5. keystone registration (service user, catalog entries) through the kolla-toolbox;
+  6. configuration Secrets, workloads, Services and PodDisruptionBudgets;
+  7. every workload rolled out and available.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from .. import conditions, dependencies, images, kolla, placement, render, secrets, workloads
+from ..errors import Waiting
+from ..kube.client import Kube
+from ..services.base import GALERA, KEYSTONE, MEMCACHED, PLACEMENT, RABBITMQ, Component, JobStep, ServiceDefinition
+from ..workloads import ComponentSettings
+from .base import Outcome, Reconciler
+
+DEFAULT_WORKERS = 4
+
+
+def service_version(spec: dict[str, Any]) -> str:
+    return spec.get("version") or spec["release"]
+
+
+def component_spec(definition: ServiceDefinition, component: Component, spec: dict[str, Any]) -> dict[str, Any]:
+    return spec if definition.single_component else (spec.get(component.key) or {})
+
+
+def component_settings(definition: ServiceDefinition, component: Component, spec: dict[str, Any]) -> ComponentSettings:
+    own = component_spec(definition, component, spec)
+    version = own.get("version") or service_version(spec)
+    image = own.get("image") or spec.get("image") or images.kolla(component.image, version, spec.get("images"))
+    resources = own.get("resources") or spec.get("resources") or {
+        "requests": {"cpu": component.cpu, "memory": component.memory}}
+    return ComponentSettings(
+        replicas=own.get("replicas", component.replicas),
+        dedicated=own.get("dedicated", component.dedicated),
+        image=image,
+        resources=resources,
+        node_selector=placement.merged_node_selector(spec.get("nodeSelector"), own.get("nodeSelector")),
+        custom_config=own.get("customConfig") if own is not spec else None,
+        load_balancer=own.get("loadBalancer") or {},
+    )
+
+
+def validate(definition: ServiceDefinition, spec: dict[str, Any]) -> None:
+    """Checks what the schema cannot express; raises InvalidSpec naming the field."""
+    if spec.get("customConfig"):
+        render.check_custom_config("spec.customConfig", spec["customConfig"])
+    for component in definition.components:
+        own = component_spec(definition, component, spec)
+        if own is not spec and own.get("customConfig"):
+            render.check_custom_config(f"spec.{component.key}.customConfig", own["customConfig"])
+
+
+class ServiceReconciler(Reconciler):
+    def __init__(self, kube: Kube, definition: ServiceDefinition, body: dict[str, Any]):
+        self.kind = definition.kind
+        super().__init__(kube, body)
+        self.definition = definition
+        self.version = service_version(self.spec)
+
+    # -- names -------------------------------------------------------------------------------
+
+    @property
+    def credentials_secret(self) -> str:
+        return f"{self.owner.name}-{self.definition.name}-credentials"
+
+    def key_secret(self, repository: str) -> str:
+        return f"{self.owner.name}-{self.definition.name}-{repository}"
+
+    # -- the pass ------------------------------------------------------------------------------
+
+    def validate(self) -> None:
+        validate(self.definition, self.spec)
+
+    def reconcile(self) -> Outcome:
+        self.validate()
+        deps = self.step("DependenciesReady", "Ready", lambda: dependencies.resolve(
+            self.kube, self.namespace, self.spec, self.definition.needs, self.owner.name))
+        credentials = self._ensure_credentials()
+        context = self._context(deps, credentials)
+        if self.definition.databases:
+            self.step("DatabaseReady", "Created", lambda: self._run_job(self._database_step(), context, deps))
+        for step in self.definition.jobs:
+            self.step(self._step_condition(step), "Completed", lambda s=step: self._run_job(s, context, deps))
+        if self.definition.endpoints and self.definition.name != "keystone":
+            self.step("KeystoneRegistered", "Registered",
+                       lambda: self._run_job(self._registration_step(), context, deps))
+        components = self.step("WorkloadsReady", "Available", lambda: self._apply_components(context))
+        return Outcome(components, self._endpoint(context), self.version)
+
+    @staticmethod
+    def _step_condition(step: JobStep) -> str:
+        return "".join(part.capitalize() for part in step.name.split("-")) + "Complete"
+
+    # -- credentials and context ------------------------------------------------------------------
+
+    def _ensure_credentials(self) -> dict[str, Any]:
+        keys = list(self.definition.passwords)
+        if self.definition.databases:
+            keys.append("database-password")
+        if self.definition.keystone_user:
+            keys.append("keystone-password")
+        values: dict[str, Any] = {}
+        if keys:
+            values = secrets.ensure(self.kube, self.namespace, self.credentials_secret, keys,
+                                    service=self.definition.name, instance=self.owner.name)
+        for repo in self.definition.key_repositories:
+            secrets.ensure(self.kube, self.namespace, self.key_secret(repo.name),
+                           [str(i) for i in range(repo.count)], service=self.definition.name,
+                           instance=self.owner.name, generate=secrets.new_fernet_key)
+        return values
+
+    def _context(self, deps: dict[str, dict[str, Any]], credentials: dict[str, Any]) -> dict[str, Any]:
+        name, ns = self.owner.name, self.namespace
+        context: dict[str, Any] = {
+            "release": self.version,
+            "instance": name,
+            "namespace": ns,
+            "debug": bool(self.spec.get("debug", False)),
+            "workers": DEFAULT_WORKERS,
+            "credentials": credentials,
+        }
+        if GALERA in deps:
+            galera = deps[GALERA]
+            context["database"] = {"host": galera["host"], "port": galera["port"], "user": self.definition.name,
+                                   "password": credentials["database-password"],
+                                   "max_pool_size": 10, "max_overflow": 40}
+        if RABBITMQ in deps:
+            context["messaging"] = self._messaging(deps[RABBITMQ])
+        if MEMCACHED in deps:
+            context["memcached"] = {"servers": deps[MEMCACHED]["servers"]}
+        if KEYSTONE in deps:
+            context["keystone"] = keystone_context(deps[KEYSTONE])
+        elif self.definition.name == "keystone":
+            context["keystone"] = keystone_context(self._endpoint_urls())
+        if PLACEMENT in deps:
+            context["placement"] = deps[PLACEMENT]
+        if self.definition.keystone_user:
+            context["service_user"] = {"name": self.definition.name, "password": credentials["keystone-password"]}
+        context["fernet_max_active_keys"] = next(
+            (r.count for r in self.definition.key_repositories if r.name == "fernet-keys"), 3)
+        return context
+
+    def _messaging(self, rabbit: dict[str, Any]) -> dict[str, Any]:
+        user = self.definition.name
+        secret = self.kube.get("v1", "Secret", self.namespace, rabbit["userSecrets"][user])
+        if secret is None:
+            raise Waiting("WaitingForRabbitMQ", f"waiting for the RabbitMQ user secret of {user}")
+        password = base64.b64decode(secret["data"]["password"]).decode()
+        hosts = ",".join(f"{user}:{password}@{host}:{rabbit['port']}" for host in rabbit["hosts"])
+        return {"rpc_url": f"rabbit://{hosts}/{rabbit['rpcVhost']}",
+                "notifications_url": f"rabbit://{hosts}/{rabbit['notificationsVhost']}"}
+
+    def _endpoint_urls(self) -> dict[str, Any]:
+        """Keystone's own URLs: the in-cluster Service, and the load balancer's address when set."""
+        component = self.definition.components[0]
+        settings = component_settings(self.definition, component, self.spec)
+        internal = f"http://{workloads.workload_name(self.owner, component)}.{self.namespace}.svc:{component.port}"
+        public_ip = settings.load_balancer.get("ip") if settings.load_balancer.get("enabled") else None
+        public = f"http://{public_ip}:{component.port}" if public_ip else internal
+        return {"internalURL": internal, "publicURL": public, "region": self.spec.get("region", "RegionOne"),
+                "adminSecret": self.credentials_secret, "adminPasswordKey": "admin-password"}
+
+    def _endpoint(self, context: dict[str, Any]) -> dict[str, Any] | None:
+        """What this service publishes for its dependents once Ready."""
+        if self.definition.name == "keystone":
+            return self._endpoint_urls()
+        if self.definition.name == "memcached":
+            component = self.definition.components[0]
+            settings = component_settings(self.definition, component, self.spec)
+            base = workloads.workload_name(self.owner, component)
+            return {"servers": [f"{base}-{i}.{base}.{self.namespace}.svc:{component.port}"
+                                for i in range(settings.replicas)]}
+        urls = {}
+        for endpoint in self.definition.endpoints:
+            component = self.definition.component(endpoint.component)
+            host = f"{workloads.workload_name(self.owner, component)}.{self.namespace}.svc"
+            urls[endpoint.service_type] = f"http://{host}:{component.port}{endpoint.path}"
+        return {"internalURLs": urls} if urls else None
+
+    # -- jobs ------------------------------------------------------------------------------------
+
+    def _database_step(self) -> JobStep:
+        statements = [f"CREATE DATABASE IF NOT EXISTS `{db}`;" for db in self.definition.databases]
+        user = self.definition.name
+        statements += [f"CREATE USER IF NOT EXISTS '{user}'@'%' IDENTIFIED BY '${{DB_PASSWORD}}';",
+                       f"ALTER USER '{user}'@'%' IDENTIFIED BY '${{DB_PASSWORD}}';"]
+        statements += [f"GRANT ALL PRIVILEGES ON `{db}`.* TO '{user}'@'%';" for db in self.definition.databases]
+        sql = "\n".join(statements)
+        script = ('mariadb --host="$DB_HOST" --port="$DB_PORT" --user=root --password="$DB_ROOT_PASSWORD" '
+                  f"--connect-timeout=10 <<SQL\n{sql}\nSQL\n")
+        return JobStep("db-init", image="mariadb", user="mysql", command=script)
+
+    def _registration_step(self) -> JobStep:
+        lines = ["set -e"]
+        if self.definition.keystone_user:
+            user = self.definition.name
+            lines += [f'openstack user create --or-show --domain default --password "$SERVICE_PASSWORD" {user} >/dev/null',
+                      f'openstack user set --password "$SERVICE_PASSWORD" {user}',
+                      f"openstack role add --project service --user {user} admin",
+                      f"openstack role add --project service --user {user} service"]
+        for endpoint in self.definition.endpoints:
+            component = self.definition.component(endpoint.component)
+            url = (f"http://{workloads.workload_name(self.owner, component)}.{self.namespace}.svc:"
+                   f"{component.port}{endpoint.path}")
+            lines += [
+                f"openstack service show {endpoint.service_name} >/dev/null 2>&1 || "
+                f"openstack service create --name {endpoint.service_name} "
+                f"--description '{endpoint.description}' {endpoint.service_type}",
+            ]
+            for interface in ("internal", "public"):
+                lines.append(
+                    f"[ -n \"$(openstack endpoint list --service {endpoint.service_name} --interface {interface} "
+                    f"--region \"$OS_REGION_NAME\" -f value -c ID)\" ] || openstack endpoint create --region "
+                    f"\"$OS_REGION_NAME\" {endpoint.service_name} {interface} {url}")
+        return JobStep("keystone-register", image=images.KOLLA_TOOLBOX, user="ansible", command="\n".join(lines))
+
+    def _job_env(self, step: JobStep, deps: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+        def from_secret(env: str, secret: str, key: str) -> dict[str, Any]:
+            return {"name": env, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+
+        env = [from_secret(var, self.credentials_secret, key) for var, key in step.secret_env]
+        if step.name == "db-init":
+            galera = deps[GALERA]
+            env += [{"name": "DB_HOST", "value": galera["host"]}, {"name": "DB_PORT", "value": str(galera["port"])},
+                    from_secret("DB_ROOT_PASSWORD", galera["adminSecret"], galera["adminPasswordKey"]),
+                    from_secret("DB_PASSWORD", self.credentials_secret, "database-password")]
+        if step.name == "keystone-register":
+            keystone = deps[KEYSTONE]
+            env += [{"name": "OS_AUTH_URL", "value": keystone["internalURL"]},
+                    {"name": "OS_REGION_NAME", "value": keystone["region"]},
+                    {"name": "OS_INTERFACE", "value": "internal"},
+                    {"name": "OS_IDENTITY_API_VERSION", "value": "3"},
+                    {"name": "OS_USERNAME", "value": "admin"},
+                    {"name": "OS_PROJECT_NAME", "value": "admin"},
+                    {"name": "OS_USER_DOMAIN_NAME", "value": "Default"},
+                    {"name": "OS_PROJECT_DOMAIN_NAME", "value": "Default"},
+                    from_secret("OS_PASSWORD", keystone["adminSecret"], keystone["adminPasswordKey"])]
+            if self.definition.keystone_user:
+                env.append(from_secret("SERVICE_PASSWORD", self.credentials_secret, "keystone-password"))
+        return env
+
+    def _run_job(self, step: JobStep, context: dict[str, Any], deps: dict[str, dict[str, Any]]) -> None:
+        """Creates the step's Job if its current version does not exist, and waits for it."""
+        kolla_image = step.image != "mariadb"
+        image = (images.MARIADB if not kolla_image
+                 else images.kolla(step.image, self.version, self.spec.get("images")))
+        component_image = next((component_settings(self.definition, c, self.spec).image
+                                for c in self.definition.components if c.image == step.image), None)
+        image = component_image or image
+        files = {"job.sh": "#!/bin/sh\nset -e\n" + render.render_string(step.command, context) + "\n"}
+        for name in step.config_files:
+            files[name] = render.render_file(self.definition.config_file(name), {**context, **self.definition.config_file(name).values})
+        if kolla_image:
+            entries = [("job.sh", "/usr/local/bin/ccp-job.sh", step.user, "0755")]
+            entries += [(name, self.definition.config_file(name).dest, step.user, "0600") for name in step.config_files]
+            files["config.json"] = kolla.config_json("/usr/local/bin/ccp-job.sh", entries)
+        secret_name = workloads.config_secret_name(self.owner, f"{self.definition.name}-{step.name}")
+        self.kube.apply(workloads.secret(self.owner, secret_name, self.definition.name, None, files))
+        manifest = workloads.job(
+            self.owner, self.definition, step, image=image, node_selector=self.spec.get("nodeSelector") or {},
+            config_secret=secret_name, key_secrets={}, env=self._job_env(step, deps),
+            files_hash=workloads.inputs_hash(files), kolla_image=kolla_image)
+        name = manifest["metadata"]["name"]
+        for old in self.kube.list("batch/v1", "Job", self.namespace,
+                                  {workloads.JOB_STEP_LABEL: step.name, "app.kubernetes.io/instance": self.owner.name,
+                                   "app.kubernetes.io/name": self.definition.name}):
+            if old["metadata"]["name"] != name:
+                # Jobs are immutable: a changed step replaces the old Job instead of patching it.
+                self.kube.delete("batch/v1", "Job", self.namespace, old["metadata"]["name"])
+        live = self.kube.get("batch/v1", "Job", self.namespace, name)
+        if live is None:
+            live, _ = self.kube.create(manifest)
+        status = live.get("status") or {}
+        if status.get("succeeded"):
+            return
+        if conditions.is_true(status.get("conditions"), "Failed"):
+            failed = conditions.find(status["conditions"], "Failed") or {}
+            raise Waiting("JobFailed", f"Job {name} failed ({failed.get('reason', '')}: {failed.get('message', '')}); "
+                                       "delete it to run the step again")
+        raise Waiting("JobRunning", f"waiting for Job {name} to complete")
+
+    # -- workloads -------------------------------------------------------------------------------
+
+    def _component_files(self, component: Component, settings: ComponentSettings,
+                         context: dict[str, Any]) -> dict[str, str]:
+        files: dict[str, str] = {}
+        entries = []
+        for name in component.config_files:
+            config_file = self.definition.config_file(name)
+            files[name] = render.render_file(config_file, {**context, **config_file.values})
+            entries.append((name, config_file.dest, component.user, config_file.mode))
+        custom_dir = self.definition.custom_config_dir
+        for layer, text in (("90-service.conf", self.spec.get("customConfig")), ("95-component.conf", settings.custom_config)):
+            if text and custom_dir:
+                files[layer] = text if text.endswith("\n") else text + "\n"
+                entries.append((layer, f"{custom_dir}/{layer}", component.user, "0600"))
+        directories = [(repo.name, repo.dest, component.user) for repo in self.definition.key_repositories
+                       if component.name == self.definition.components[0].name]
+        files["config.json"] = kolla.config_json(component.command, entries, directories)
+        return files
+
+    def _apply_components(self, context: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        key_secrets = {repo.name: self.key_secret(repo.name) for repo in self.definition.key_repositories}
+        key_versions = {name: (self.kube.get("v1", "Secret", self.namespace, secret) or {}).get("data")
+                        for name, secret in key_secrets.items()}
+        observed: dict[str, dict[str, Any]] = {}
+        not_ready: list[str] = []
+        for component in self.definition.components:
+            settings = component_settings(self.definition, component, self.spec)
+            files = self._component_files(component, settings, context)
+            secret_name = workloads.config_secret_name(self.owner, component.name)
+            self.kube.apply(workloads.secret(self.owner, secret_name, self.definition.name, component.name, files))
+            mounted_keys = key_secrets if component.name == self.definition.components[0].name else {}
+            digest = workloads.inputs_hash(files, settings.image,
+                                           {k: key_versions[k] for k in mounted_keys})
+            template = workloads.pod_template(self.owner, self.definition, component, settings, secret_name,
+                                              mounted_keys, digest)
+            for manifest in workloads.services(self.owner, self.definition, component, settings):
+                self.kube.apply(manifest)
+            pdb = workloads.disruption_budget(self.owner, self.definition, component, settings)
+            if pdb:
+                self.kube.apply(pdb)
+            live = self.kube.apply(workloads.workload(self.owner, self.definition, component, settings, template,
+                                                      self.version))
+            state = rollout_state(live, settings.replicas)
+            observed[component.name] = {"replicas": settings.replicas, "readyReplicas": state["ready"],
+                                        "updatedReplicas": state["updated"], "image": settings.image}
+            if not state["done"]:
+                not_ready.append(f"{component.name} {state['ready']}/{settings.replicas}")
+        if not_ready:
+            raise Waiting("RollingOut", "waiting for pods: " + ", ".join(not_ready))
+        return observed
+
+
+def keystone_context(endpoint: dict[str, Any]) -> dict[str, Any]:
+    """Keystone's published endpoint as the templates name it."""
+    return {"internal_url": endpoint["internalURL"], "public_url": endpoint["publicURL"], "region": endpoint["region"]}
+
+
+def rollout_state(live: dict[str, Any], replicas: int) -> dict[str, Any]:
+    """Whether a Deployment or StatefulSet runs its current template on every replica, all Ready."""
+    status = live.get("status") or {}
+    generation_seen = status.get("observedGeneration", 0) >= live["metadata"].get("generation", 0)
+    updated = status.get("updatedReplicas", 0)
+    ready = status.get("readyReplicas", 0)
+    if live["kind"] == "StatefulSet":
+        current = status.get("updateRevision") == status.get("currentRevision")
+    else:
+        current = status.get("replicas", 0) == updated
+    done = generation_seen and current and updated >= replicas and ready >= replicas and \
+        status.get("availableReplicas", ready) >= replicas
+    return {"done": done, "ready": ready, "updated": updated}

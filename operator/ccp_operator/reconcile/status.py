@@ -1,0 +1,50 @@
+"""Status of the operator's resources, written only when it changes.
+
+observedGeneration moves to the resource's generation only once that generation is fully
+reconciled; Ready mirrors the first step that is not done, so `kubectl get` tells what a
+resource waits for.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from .. import conditions
+from ..kube.client import Kube
+
+
+def build(body: dict[str, Any], steps: list[conditions.Condition], *, ready: bool,
+          extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The new status: Ready (mirroring the first unfinished step), the steps, and `extra` fields."""
+    previous = copy.deepcopy(body.get("status") or {})
+    generation = body["metadata"].get("generation")
+    blocking = next((c for c in steps if c.status is not True), None)
+    if ready:
+        summary = conditions.Condition(conditions.READY, True, "Ready", "all components are available")
+    elif blocking is not None:
+        summary = conditions.Condition(conditions.READY, False, blocking.reason, blocking.message)
+    else:
+        summary = conditions.Condition(conditions.READY, False, "Reconciling", "reconciliation in progress")
+    status = {key: value for key, value in previous.items() if key not in ("conditions", "kopf")}
+    status.update(extra or {})
+    status["conditions"] = conditions.merge(previous.get("conditions"), [summary, *steps], generation)
+    if ready:
+        status["observedGeneration"] = generation
+    return status
+
+
+def changed(body: dict[str, Any], status: dict[str, Any]) -> bool:
+    current = {k: v for k, v in (body.get("status") or {}).items() if k != "kopf"}
+    return current != status
+
+
+def write(kube: Kube, body: dict[str, Any], status: dict[str, Any]) -> None:
+    """Patches the status subresource when, and only when, it differs from the body's."""
+    if not changed(body, status):
+        return
+    meta = body["metadata"]
+    previous = body.get("status") or {}
+    # A merge patch cannot remove keys it does not name: null out fields that disappeared.
+    patch = {**{k: None for k in previous if k not in status and k != "kopf"}, **status}
+    kube.patch_status(body["apiVersion"], body["kind"], meta["namespace"], meta["name"], patch)

@@ -1,0 +1,52 @@
+"""Credentials the operator generates: once, from a cryptographic random source, into Secrets.
+
+These Secrets carry no owner reference, so deleting a custom resource keeps them and a
+re-created resource finds the same passwords its databases were set up with. They are created
+with a plain create (never applied), so an existing value is never overwritten.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets as random_source
+from typing import Any, Iterable
+
+from . import labels
+from .kube.client import Kube
+
+PASSWORD_BYTES = 24
+GENERATED_LABEL = "ccp.openstack.org/generated"
+
+
+def new_password() -> str:
+    """32 characters of [A-Za-z0-9_-]: safe inside URLs, SQL string literals and INI values."""
+    return random_source.token_urlsafe(PASSWORD_BYTES)
+
+
+def new_fernet_key() -> str:
+    """A Fernet key: 32 random bytes, URL-safe base64 (what keystone-manage fernet_setup writes)."""
+    return base64.urlsafe_b64encode(random_source.token_bytes(32)).decode()
+
+
+def ensure(kube: Kube, namespace: str, name: str, keys: Iterable[str], *, service: str, instance: str,
+           generate=new_password) -> dict[str, str]:
+    """The Secret's values, creating it (or adding missing keys) without touching existing ones."""
+    wanted = list(keys)
+    existing = kube.get("v1", "Secret", namespace, name)
+    if existing is None:
+        manifest: dict[str, Any] = {
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": name, "namespace": namespace,
+                         "labels": {**labels.standard(service, instance), GENERATED_LABEL: "true"}},
+            "type": "Opaque",
+            "stringData": {key: generate() for key in wanted},
+        }
+        existing, _ = kube.create(manifest)
+    values = {k: base64.b64decode(v).decode() for k, v in (existing.get("data") or {}).items()}
+    missing = [key for key in wanted if key not in values]
+    if missing:
+        added = {key: generate() for key in missing}
+        kube.request("PATCH", f"/api/v1/namespaces/{namespace}/secrets/{name}",
+                     body={"stringData": added}, content_type="application/merge-patch+json")
+        values.update(added)
+    return values

@@ -1,0 +1,126 @@
+"""The shape of a service definition: what one module per OpenStack service declares as data.
+
+A service module (keystone.py, nova.py, ...) says which components it runs, from which Kolla
+image and with which command, which configuration files each reads, which databases and
+Jobs it needs, what it registers in keystone, and what it depends on. The reconciler turns any
+such definition into Kubernetes objects; nothing service-specific lives outside its module and
+its templates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+# Dependencies a service can declare, by the kind of resource that provides them.
+GALERA, RABBITMQ, MEMCACHED, KEYSTONE, PLACEMENT = "Galera", "RabbitMQ", "Memcached", "Keystone", "Placement"
+
+KOLLA_CONFIG_DIR = "/var/lib/kolla/config_files"
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    """A file rendered from a Jinja2 template into the component's config Secret."""
+
+    name: str                              # file name in the Secret, e.g. "nova.conf"
+    template: str                          # template path under ccp_operator/templates/
+    dest: str                              # where kolla_set_configs copies it in the container
+    oslo_namespaces: tuple[str, ...] = ()  # oslo-config-validator namespaces; empty: not an oslo.config file
+    mode: str = "0600"
+    values: dict[str, Any] = field(default_factory=dict)  # extra template variables of this file
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A readiness/liveness check on the real endpoint of a component."""
+
+    kind: Literal["http", "tcp", "exec"]
+    port: int = 0
+    path: str = "/"
+    command: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Component:
+    """One long-running program of a service: one Deployment (or StatefulSet)."""
+
+    key: str                               # its section in the service's spec ("" = the service's own fields)
+    name: str                              # e.g. "nova-api"; also the workload's name suffix and component label
+    image: str                             # Kolla image name
+    command: str                           # the command kolla_start runs
+    user: str                              # Kolla user owning its config files
+    config_files: tuple[str, ...]          # names of the service's ConfigFiles it reads
+    replicas: int = 3
+    dedicated: bool = False
+    port: int | None = None                # the port its Service exposes
+    api: bool = False                      # an API behind a load balancer (LoadBalancer Service allowed)
+    readiness: Probe | None = None
+    liveness: Probe | None = None
+    co_locate_with: tuple[str, ...] = ()   # component names whose nodes it must run on
+    prefer_near: tuple[str, ...] = ()      # component names whose nodes it prefers
+    cpu: str = "250m"
+    memory: str = "512Mi"
+    stateful: bool = False                 # StatefulSet with stable pod names (memcached, galera, rabbitmq)
+    privileged: bool = False
+
+
+@dataclass(frozen=True)
+class JobStep:
+    """A run-to-completion step (db sync, bootstrap, registration), re-run when its pod changes."""
+
+    name: str                              # e.g. "db-sync"; the Job is named <instance>-<service>-<name>-<hash>
+    image: str                             # Kolla image name
+    command: str                           # shell command
+    user: str
+    config_files: tuple[str, ...] = ()
+    secret_env: tuple[tuple[str, str], ...] = ()  # (environment variable, generated password name)
+
+
+@dataclass(frozen=True)
+class KeyRepository:
+    """Keys generated once (fernet, credential) and copied into the pods' key directory."""
+
+    name: str                              # e.g. "fernet-keys"
+    count: int                             # key files 0..count-1
+    dest: str                              # directory in the container
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A catalog entry registered in keystone for an API component."""
+
+    service_type: str                      # "compute"
+    service_name: str                      # "nova"
+    component: str                         # the API component serving it
+    path: str = ""                         # URL path after host:port, e.g. "/v2.1"
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    name: str                              # "nova"
+    kind: str                              # "Nova"
+    plural: str                            # "novas"
+    short_names: tuple[str, ...]
+    description: str
+    components: tuple[Component, ...]
+    config_files: tuple[ConfigFile, ...] = ()
+    needs: tuple[str, ...] = ()            # kinds of the resources it waits for
+    databases: tuple[str, ...] = ()        # schemas its database user owns
+    endpoints: tuple[Endpoint, ...] = ()
+    keystone_user: bool = False            # a service user in keystone (for keystone_authtoken and clients)
+    jobs: tuple[JobStep, ...] = ()         # in order, after the database exists and before the workloads
+    pypi_package: str | None = None        # whose release pins the oslo.config namespaces
+    passwords: tuple[str, ...] = field(default=())  # extra generated secrets beyond database/keystone ones
+    custom_config_dir: str = ""           # oslo.config reads *.conf here after the main file (customConfig goes here)
+    key_repositories: tuple[KeyRepository, ...] = ()
+
+    def component(self, name: str) -> Component:
+        return next(c for c in self.components if c.name == name)
+
+    def config_file(self, name: str) -> ConfigFile:
+        return next(f for f in self.config_files if f.name == name)
+
+    @property
+    def single_component(self) -> bool:
+        return len(self.components) == 1 and self.components[0].key == ""

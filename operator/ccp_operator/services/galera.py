@@ -1,0 +1,39 @@
+"""Galera (MariaDB): the state database of every OpenStack service.
+
+Three members on dedicated nodes, each on a local persistent volume (the reference architecture
+keeps database files on the local disks of the database nodes). The writer election, fencing
+and recovery agent comes with the Galera issue; this module holds the member configuration.
+"""
+
+from ..api import schema as s
+from .base import ConfigFile
+
+PORT = 3306
+REPLICATION_PORT = 4567
+IST_PORT = 4568
+SST_PORT = 4444
+KIND, PLURAL, SHORT_NAMES = "Galera", "galeras", ("gal",)
+DESCRIPTION = "A Galera (MariaDB) cluster: the OpenStack state database."
+CONFIG_TEMPLATE = "galera/galera.cnf.j2"
+ROOT_PASSWORD_KEY = "root-password"
+DEFAULT_REPLICAS = 3
+DEFAULT_STORAGE = "100Gi"
+# Sized for a 1000-node cloud: every API worker and conductor holds a pool of connections.
+MAX_CONNECTIONS = 8192
+BUFFER_POOL_SIZE = "16G"
+GCACHE_SIZE = "2G"
+APPLIER_THREADS = 8
+CPU, MEMORY = "4", "32Gi"
+
+STORAGE = s.obj("The member's persistent volume.", {
+    "size": s.string("Size of each member's volume.", default=DEFAULT_STORAGE, pattern=r"^[0-9]+(Mi|Gi|Ti)$"),
+    "storageClassName": s.string("Storage class of the volumes (default: the cluster's default class)."),
+}, default={})
+
+
+def section() -> dict:
+    component = s.component(DESCRIPTION, DEFAULT_REPLICAS, dedicated=True, max_replicas=9)
+    component["properties"]["storage"] = STORAGE
+    return component["properties"]
+
+CONFIG_FILE = ConfigFile("galera.cnf", CONFIG_TEMPLATE, "/etc/mysql/conf.d/galera.cnf")

@@ -1,0 +1,290 @@
+"""Kubernetes manifests of a service's components and Jobs (pure functions; no API calls).
+
+Names: the workload, its Service and PodDisruptionBudget are "<instance>-<component>"; its
+configuration Secret "<instance>-<component>-config"; a Job "<instance>-<service>-<step>-<hash>"
+where the hash covers the Job's pod template, so a new image makes a new Job.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import kolla, labels, placement
+from .hashing import content_hash, short_hash
+from .services.base import Component, JobStep, Probe, ServiceDefinition
+
+INPUTS_HASH_ANNOTATION = "ccp.openstack.org/inputs-hash"
+JOB_STEP_LABEL = "ccp.openstack.org/job-step"
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The custom resource that owns (and garbage-collects) the generated objects."""
+
+    api_version: str
+    kind: str
+    name: str
+    uid: str
+    namespace: str
+
+    def reference(self) -> dict[str, Any]:
+        return {"apiVersion": self.api_version, "kind": self.kind, "name": self.name, "uid": self.uid,
+                "controller": True, "blockOwnerDeletion": True}
+
+
+@dataclass
+class ComponentSettings:
+    """A component's effective settings: its defaults overlaid with the service's and its own spec."""
+
+    replicas: int
+    dedicated: bool
+    image: str
+    resources: dict[str, Any]
+    node_selector: dict[str, str]
+    custom_config: str | None = None
+    load_balancer: dict[str, Any] = field(default_factory=dict)
+
+
+def metadata(owner: Owner, name: str, service: str, component: str | None = None,
+             version: str | None = None) -> dict[str, Any]:
+    return {
+        "name": name,
+        "namespace": owner.namespace,
+        "labels": labels.standard(service, owner.name, component, version),
+        "ownerReferences": [owner.reference()],
+    }
+
+
+def workload_name(owner: Owner, component: Component) -> str:
+    return f"{owner.name}-{component.name}"
+
+
+def config_secret_name(owner: Owner, component_or_job: str) -> str:
+    return f"{owner.name}-{component_or_job}-config"
+
+
+def secret(owner: Owner, name: str, service: str, component: str | None, files: dict[str, str]) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": metadata(owner, name, service, component),
+            "type": "Opaque", "stringData": files}
+
+
+def _probe(probe: Probe | None, liveness: bool) -> dict[str, Any] | None:
+    if probe is None:
+        return None
+    if probe.kind == "http":
+        action: dict[str, Any] = {"httpGet": {"path": probe.path, "port": probe.port}}
+    elif probe.kind == "tcp":
+        action = {"tcpSocket": {"port": probe.port}}
+    else:
+        action = {"exec": {"command": list(probe.command)}}
+    timing = ({"initialDelaySeconds": 30, "periodSeconds": 15, "timeoutSeconds": 5, "failureThreshold": 4}
+              if liveness else {"periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 3})
+    return {**action, **timing}
+
+
+KOLLA_ENV = [{"name": "KOLLA_CONFIG_STRATEGY", "value": kolla.CONFIG_STRATEGY}]
+
+
+def _container(name: str, image: str, resources: dict[str, Any], mounts: list[dict[str, Any]],
+               env: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"name": name, "image": image, "imagePullPolicy": "IfNotPresent", "env": env,
+            "resources": resources, "volumeMounts": mounts}
+
+
+def _config_volumes(config_secret: str, key_secrets: dict[str, str]) -> tuple[list[dict], list[dict]]:
+    """Volumes and mounts: the config Secret at Kolla's config dir, key repositories below it."""
+    volumes = [{"name": "config", "secret": {"secretName": config_secret, "defaultMode": 0o400}}]
+    mounts = [{"name": "config", "mountPath": kolla.CONFIG_DIR, "readOnly": True}]
+    for repo_name, secret_name in sorted(key_secrets.items()):
+        volumes.append({"name": repo_name, "secret": {"secretName": secret_name, "defaultMode": 0o400}})
+        mounts.append({"name": repo_name, "mountPath": f"{kolla.CONFIG_DIR}/{repo_name}", "readOnly": True})
+    return volumes, mounts
+
+
+def pod_template(owner: Owner, service: ServiceDefinition, component: Component, settings: ComponentSettings,
+                 config_secret: str, key_secrets: dict[str, str], inputs_hash: str) -> dict[str, Any]:
+    volumes, mounts = _config_volumes(config_secret, key_secrets)
+    container = _container(component.name, settings.image, settings.resources, mounts, KOLLA_ENV)
+    if component.port:
+        container["ports"] = [{"name": "api" if component.api else "main", "containerPort": component.port}]
+    for key, probe, liveness in (("readinessProbe", component.readiness, False),
+                                 ("livenessProbe", component.liveness, True)):
+        rendered = _probe(probe, liveness)
+        if rendered:
+            container[key] = rendered
+    if component.privileged:
+        container["securityContext"] = {"privileged": True}
+    pod_labels = {**labels.standard(service.name, owner.name, component.name),
+                  **placement.pod_labels(settings.dedicated)}
+    spec: dict[str, Any] = {
+        "enableServiceLinks": False,
+        "terminationGracePeriodSeconds": 60,
+        "containers": [container],
+        "volumes": volumes,
+        "affinity": placement.affinity(
+            service=service.name, instance=owner.name, component=component.name, dedicated=settings.dedicated,
+            co_locate_with=component.co_locate_with, prefer_near=component.prefer_near),
+        "topologySpreadConstraints": placement.rack_spread(service.name, owner.name, component.name),
+    }
+    if settings.node_selector:
+        spec["nodeSelector"] = dict(sorted(settings.node_selector.items()))
+    return {"metadata": {"labels": pod_labels, "annotations": {INPUTS_HASH_ANNOTATION: inputs_hash}},
+            "spec": spec}
+
+
+def workload(owner: Owner, service: ServiceDefinition, component: Component, settings: ComponentSettings,
+             template: dict[str, Any], version: str) -> dict[str, Any]:
+    name = workload_name(owner, component)
+    spec: dict[str, Any] = {
+        "replicas": settings.replicas,
+        "selector": {"matchLabels": labels.selector(service.name, owner.name, component.name)},
+        "template": template,
+    }
+    if component.stateful:
+        spec.update(serviceName=name, podManagementPolicy="Parallel",
+                    updateStrategy={"type": "RollingUpdate"})
+        kind = "StatefulSet"
+    else:
+        # A dedicated component may have no spare node to surge onto: replace pods in place.
+        surge = {"maxSurge": 0, "maxUnavailable": 1} if settings.dedicated else {"maxSurge": 1, "maxUnavailable": 0}
+        spec.update(strategy={"type": "RollingUpdate", "rollingUpdate": surge}, revisionHistoryLimit=5)
+        kind = "Deployment"
+    return {"apiVersion": "apps/v1", "kind": kind,
+            "metadata": metadata(owner, name, service.name, component.name, version), "spec": spec}
+
+
+def services(owner: Owner, service: ServiceDefinition, component: Component,
+             settings: ComponentSettings) -> list[dict[str, Any]]:
+    """The component's Service, plus a LoadBalancer Service when asked for one."""
+    if not component.port:
+        return []
+    name = workload_name(owner, component)
+    port = {"name": "api" if component.api else "main", "port": component.port, "targetPort": component.port,
+            "protocol": "TCP"}
+    selector = labels.selector(service.name, owner.name, component.name)
+    main: dict[str, Any] = {"apiVersion": "v1", "kind": "Service",
+                            "metadata": metadata(owner, name, service.name, component.name),
+                            "spec": {"selector": selector, "ports": [port]}}
+    if component.stateful:
+        main["spec"]["clusterIP"] = "None"
+    result = [main]
+    lb = settings.load_balancer
+    if component.api and lb.get("enabled"):
+        lb_meta = metadata(owner, f"{name}-lb", service.name, component.name)
+        if lb.get("annotations"):
+            lb_meta["annotations"] = dict(lb["annotations"])
+        lb_spec: dict[str, Any] = {"type": "LoadBalancer", "selector": selector, "ports": [port],
+                                   "externalTrafficPolicy": "Cluster"}
+        if lb.get("ip"):
+            lb_spec["loadBalancerIP"] = lb["ip"]
+        result.append({"apiVersion": "v1", "kind": "Service", "metadata": lb_meta, "spec": lb_spec})
+    return result
+
+
+def disruption_budget(owner: Owner, service: ServiceDefinition, component: Component,
+                      settings: ComponentSettings) -> dict[str, Any] | None:
+    """At most one pod of a replicated component down at a time through voluntary disruptions."""
+    if settings.replicas < 2:
+        return None
+    return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+            "metadata": metadata(owner, workload_name(owner, component), service.name, component.name),
+            "spec": {"maxUnavailable": 1,
+                     "selector": {"matchLabels": labels.selector(service.name, owner.name, component.name)}}}
+
+
+def job(owner: Owner, service: ServiceDefinition, step: JobStep, *, image: str, node_selector: dict[str, str],
+        config_secret: str, key_secrets: dict[str, str], env: list[dict[str, Any]], files_hash: str,
+        kolla_image: bool = True) -> dict[str, Any]:
+    """A step's Job, named by the hash of its pod template (and of the files it reads)."""
+    volumes, mounts = _config_volumes(config_secret, key_secrets)
+    resources = {"requests": {"cpu": "100m", "memory": "256Mi"}}
+    if kolla_image:
+        container = _container(step.name, image, resources, mounts, KOLLA_ENV + env)
+    else:
+        # Not a Kolla image: run the step's script from the mounted Secret directly.
+        container = _container(step.name, image, resources, mounts, env)
+        container["command"] = ["/bin/sh", f"{kolla.CONFIG_DIR}/job.sh"]
+    pod_spec: dict[str, Any] = {"restartPolicy": "Never", "enableServiceLinks": False,
+                                "containers": [container], "volumes": volumes}
+    if node_selector:
+        pod_spec["nodeSelector"] = dict(sorted(node_selector.items()))
+    digest = short_hash({"pod": pod_spec, "files": files_hash})
+    name = f"{owner.name}-{service.name}-{step.name}-{digest}"
+    step_labels = {**labels.standard(service.name, owner.name, f"{service.name}-{step.name}"),
+                   JOB_STEP_LABEL: step.name}
+    return {
+        "apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {**metadata(owner, name, service.name, f"{service.name}-{step.name}"), "labels": step_labels},
+        "spec": {"backoffLimit": 4, "activeDeadlineSeconds": 3600,
+                 "template": {"metadata": {"labels": step_labels}, "spec": pod_spec}},
+    }
+
+
+def inputs_hash(*parts: Any) -> str:
+    """The hash of everything a pod consumes (config files, keys, image), for its template annotation."""
+    return content_hash(json.loads(json.dumps(parts, sort_keys=True, default=str)))
+
+
+def infrastructure_pod(owner: Owner, service: str, component: str, *, dedicated: bool,
+                       node_selector: dict[str, str], containers: list[dict[str, Any]],
+                       volumes: list[dict[str, Any]], inputs: str) -> dict[str, Any]:
+    """Pod template of an infrastructure member (Galera, RabbitMQ): placed like any component."""
+    spec: dict[str, Any] = {
+        "enableServiceLinks": False,
+        "terminationGracePeriodSeconds": 120,
+        "containers": containers,
+        "volumes": volumes,
+        "affinity": placement.affinity(service=service, instance=owner.name, component=component,
+                                       dedicated=dedicated),
+        "topologySpreadConstraints": placement.rack_spread(service, owner.name, component),
+    }
+    if node_selector:
+        spec["nodeSelector"] = dict(sorted(node_selector.items()))
+    pod_labels = {**labels.standard(service, owner.name, component), **placement.pod_labels(dedicated)}
+    return {"metadata": {"labels": pod_labels, "annotations": {INPUTS_HASH_ANNOTATION: inputs}}, "spec": spec}
+
+
+def stateful_set(owner: Owner, service: str, component: str, *, replicas: int, template: dict[str, Any],
+                 peers_service: str, storage: dict[str, Any], version: str | None = None) -> dict[str, Any]:
+    """A StatefulSet whose members keep a data volume each (kept when the set is deleted)."""
+    claim: dict[str, Any] = {"metadata": {"name": "data"}, "spec": {
+        "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": storage["size"]}}}}
+    if storage.get("storageClassName"):
+        claim["spec"]["storageClassName"] = storage["storageClassName"]
+    return {
+        "apiVersion": "apps/v1", "kind": "StatefulSet",
+        "metadata": metadata(owner, f"{owner.name}-{component}", service, component, version),
+        "spec": {
+            "replicas": replicas,
+            "serviceName": peers_service,
+            "podManagementPolicy": "Parallel",
+            "updateStrategy": {"type": "RollingUpdate"},
+            "selector": {"matchLabels": labels.selector(service, owner.name, component)},
+            "template": template,
+            "volumeClaimTemplates": [claim],
+            # Volumes outlive the set: deleting the resource never deletes data.
+            "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Retain", "whenScaled": "Retain"},
+        },
+    }
+
+
+def plain_service(owner: Owner, service: str, component: str, name: str, ports: dict[str, int], *,
+                  headless: bool = False) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "selector": labels.selector(service, owner.name, component),
+        "ports": [{"name": port_name, "port": port, "targetPort": port, "protocol": "TCP"}
+                  for port_name, port in ports.items()],
+    }
+    if headless:
+        # Peers find each other before they are ready (cluster formation needs it).
+        spec.update(clusterIP="None", publishNotReadyAddresses=True)
+    return {"apiVersion": "v1", "kind": "Service", "metadata": metadata(owner, name, service, component),
+            "spec": spec}
+
+
+def budget(owner: Owner, service: str, component: str, name: str) -> dict[str, Any]:
+    return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+            "metadata": metadata(owner, name, service, component),
+            "spec": {"maxUnavailable": 1, "selector": {"matchLabels": labels.selector(service, owner.name, component)}}}
