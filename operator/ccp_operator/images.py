@@ -15,6 +15,14 @@ MARIADB = "mariadb:11.4"
 RABBITMQ = "rabbitmq:4.1-management"
 
 
+def apache(images_spec: dict[str, Any] | None = None) -> dict[str, str]:
+    """Apache's program and site directory in Kolla images of the configured distro family."""
+    distro = (images_spec or {}).get("distro") or KOLLA_DISTRO
+    if distro.startswith(("ubuntu", "debian")):
+        return {"binary": "apache2", "sites": "/etc/apache2/conf-enabled"}
+    return {"binary": "httpd", "sites": "/etc/httpd/conf.d"}
+
+
 def kolla(image: str, release: str, images_spec: dict[str, Any] | None = None) -> str:
     """The Kolla image `image` of `release`, e.g. quay.io/openstack.kolla/keystone:2026.1-ubuntu-noble."""
     spec = images_spec or {}

@@ -120,60 +120,23 @@ class ServiceReconciler(Reconciler):
         return values
 
     def _context(self, deps: dict[str, dict[str, Any]], credentials: dict[str, Any]) -> dict[str, Any]:
-        name, ns = self.owner.name, self.namespace
-        context: dict[str, Any] = {
-            "release": self.version,
-            "instance": name,
-            "namespace": ns,
-            "debug": bool(self.spec.get("debug", False)),
-            "workers": DEFAULT_WORKERS,
-            "credentials": credentials,
-        }
-        if GALERA in deps:
-            galera = deps[GALERA]
-            context["database"] = {"host": galera["host"], "port": galera["port"], "user": self.definition.name,
-                                   "password": credentials["database-password"],
-                                   "max_pool_size": 10, "max_overflow": 40}
+        messaging_password = None
         if RABBITMQ in deps:
-            context["messaging"] = self._messaging(deps[RABBITMQ])
-        if MEMCACHED in deps:
-            context["memcached"] = {"servers": deps[MEMCACHED]["servers"]}
-        if KEYSTONE in deps:
-            context["keystone"] = keystone_context(deps[KEYSTONE])
-        elif self.definition.name == "keystone":
-            context["keystone"] = keystone_context(self._endpoint_urls())
-        if PLACEMENT in deps:
-            context["placement"] = deps[PLACEMENT]
-        if self.definition.keystone_user:
-            context["service_user"] = {"name": self.definition.name, "password": credentials["keystone-password"]}
-        context["fernet_max_active_keys"] = next(
-            (r.count for r in self.definition.key_repositories if r.name == "fernet-keys"), 3)
-        return context
-
-    def _messaging(self, rabbit: dict[str, Any]) -> dict[str, Any]:
-        user = self.definition.name
-        secret = self.kube.get("v1", "Secret", self.namespace, rabbit["userSecrets"][user])
-        if secret is None:
-            raise Waiting("WaitingForRabbitMQ", f"waiting for the RabbitMQ user secret of {user}")
-        password = base64.b64decode(secret["data"]["password"]).decode()
-        hosts = ",".join(f"{user}:{password}@{host}:{rabbit['port']}" for host in rabbit["hosts"])
-        return {"rpc_url": f"rabbit://{hosts}/{rabbit['rpcVhost']}",
-                "notifications_url": f"rabbit://{hosts}/{rabbit['notificationsVhost']}"}
-
-    def _endpoint_urls(self) -> dict[str, Any]:
-        """Keystone's own URLs: the in-cluster Service, and the load balancer's address when set."""
-        component = self.definition.components[0]
-        settings = component_settings(self.definition, component, self.spec)
-        internal = f"http://{workloads.workload_name(self.owner, component)}.{self.namespace}.svc:{component.port}"
-        public_ip = settings.load_balancer.get("ip") if settings.load_balancer.get("enabled") else None
-        public = f"http://{public_ip}:{component.port}" if public_ip else internal
-        return {"internalURL": internal, "publicURL": public, "region": self.spec.get("region", "RegionOne"),
-                "adminSecret": self.credentials_secret, "adminPasswordKey": "admin-password"}
+            user = self.definition.name
+            secret = self.kube.get("v1", "Secret", self.namespace, deps[RABBITMQ]["userSecrets"][user])
+            if secret is None:
+                raise Waiting("WaitingForRabbitMQ", f"waiting for the RabbitMQ user secret of {user}")
+            messaging_password = base64.b64decode(secret["data"]["password"]).decode()
+        shared = {name: secrets.ensure(self.kube, self.namespace, f"{self.owner.name}-{name}", ["value"],
+                                       service=self.definition.name, instance=self.owner.name)["value"]
+                  for name in self.definition.shared_secrets}
+        return service_context(self.definition, self.spec, self.owner.name, self.namespace, deps, credentials,
+                               messaging_password, shared)
 
     def _endpoint(self, context: dict[str, Any]) -> dict[str, Any] | None:
         """What this service publishes for its dependents once Ready."""
         if self.definition.name == "keystone":
-            return self._endpoint_urls()
+            return keystone_endpoint(self.definition, self.spec, self.owner.name, self.namespace)
         if self.definition.name == "memcached":
             component = self.definition.components[0]
             settings = component_settings(self.definition, component, self.spec)
@@ -291,24 +254,6 @@ class ServiceReconciler(Reconciler):
 
     # -- workloads -------------------------------------------------------------------------------
 
-    def _component_files(self, component: Component, settings: ComponentSettings,
-                         context: dict[str, Any]) -> dict[str, str]:
-        files: dict[str, str] = {}
-        entries = []
-        for name in component.config_files:
-            config_file = self.definition.config_file(name)
-            files[name] = render.render_file(config_file, {**context, **config_file.values})
-            entries.append((name, config_file.dest, component.user, config_file.mode))
-        custom_dir = self.definition.custom_config_dir
-        for layer, text in (("90-service.conf", self.spec.get("customConfig")), ("95-component.conf", settings.custom_config)):
-            if text and custom_dir:
-                files[layer] = text if text.endswith("\n") else text + "\n"
-                entries.append((layer, f"{custom_dir}/{layer}", component.user, "0600"))
-        directories = [(repo.name, repo.dest, component.user) for repo in self.definition.key_repositories
-                       if component.name == self.definition.components[0].name]
-        files["config.json"] = kolla.config_json(component.command, entries, directories)
-        return files
-
     def _apply_components(self, context: dict[str, Any]) -> dict[str, dict[str, Any]]:
         key_secrets = {repo.name: self.key_secret(repo.name) for repo in self.definition.key_repositories}
         key_versions = {name: (self.kube.get("v1", "Secret", self.namespace, secret) or {}).get("data")
@@ -317,7 +262,7 @@ class ServiceReconciler(Reconciler):
         not_ready: list[str] = []
         for component in self.definition.components:
             settings = component_settings(self.definition, component, self.spec)
-            files = self._component_files(component, settings, context)
+            files = component_files(self.definition, component, settings, context, self.spec)
             secret_name = workloads.config_secret_name(self.owner, component.name)
             self.kube.apply(workloads.secret(self.owner, secret_name, self.definition.name, component.name, files))
             mounted_keys = key_secrets if component.name == self.definition.components[0].name else {}
@@ -340,6 +285,87 @@ class ServiceReconciler(Reconciler):
         if not_ready:
             raise Waiting("RollingOut", "waiting for pods: " + ", ".join(not_ready))
         return observed
+
+
+def component_urls(definition: ServiceDefinition, spec: dict[str, Any], instance: str,
+                   namespace: str) -> dict[str, dict[str, str]]:
+    """Internal and public URL of every component with a port (public: the load balancer's IP)."""
+    urls = {}
+    for component in definition.components:
+        if not component.port:
+            continue
+        settings = component_settings(definition, component, spec)
+        internal = f"http://{instance}-{component.name}.{namespace}.svc:{component.port}"
+        lb = settings.load_balancer
+        public = f"http://{lb['ip']}:{component.port}" if lb.get("enabled") and lb.get("ip") else internal
+        urls[component.name] = {"internal": internal, "public": public}
+    return urls
+
+
+def keystone_endpoint(definition: ServiceDefinition, spec: dict[str, Any], instance: str,
+                      namespace: str) -> dict[str, Any]:
+    """What keystone publishes: its URLs, region and where the admin password is."""
+    urls = component_urls(definition, spec, instance, namespace)[definition.components[0].name]
+    return {"internalURL": urls["internal"], "publicURL": urls["public"], "region": spec.get("region", "RegionOne"),
+            "adminSecret": f"{instance}-{definition.name}-credentials", "adminPasswordKey": "admin-password"}
+
+
+def service_context(definition: ServiceDefinition, spec: dict[str, Any], instance: str, namespace: str,
+                    deps: dict[str, dict[str, Any]], credentials: dict[str, Any], messaging_password: str | None,
+                    shared: dict[str, str]) -> dict[str, Any]:
+    """Every variable the service's templates may use (pure: all inputs are given)."""
+    context: dict[str, Any] = {
+        "release": service_version(spec),
+        "instance": instance,
+        "namespace": namespace,
+        "debug": bool(spec.get("debug", False)),
+        "workers": DEFAULT_WORKERS,
+        "credentials": credentials,
+        "shared": shared,
+        "endpoints": component_urls(definition, spec, instance, namespace),
+        "apache": images.apache(spec.get("images")),
+        "fernet_max_active_keys": next((r.count for r in definition.key_repositories if r.name == "fernet-keys"), 3),
+    }
+    if GALERA in deps:
+        galera = deps[GALERA]
+        context["database"] = {"host": galera["host"], "port": galera["port"], "user": definition.name,
+                               "password": credentials["database-password"], "max_pool_size": 10, "max_overflow": 40}
+    if RABBITMQ in deps:
+        rabbit, user = deps[RABBITMQ], definition.name
+        hosts = ",".join(f"{user}:{messaging_password}@{host}:{rabbit['port']}" for host in rabbit["hosts"])
+        context["messaging"] = {"rpc_url": f"rabbit://{hosts}/{rabbit['rpcVhost']}",
+                                "notifications_url": f"rabbit://{hosts}/{rabbit['notificationsVhost']}"}
+    if MEMCACHED in deps:
+        context["memcached"] = {"servers": deps[MEMCACHED]["servers"]}
+    if KEYSTONE in deps:
+        context["keystone"] = keystone_context(deps[KEYSTONE])
+    elif definition.name == "keystone":
+        context["keystone"] = keystone_context(keystone_endpoint(definition, spec, instance, namespace))
+    if PLACEMENT in deps:
+        context["placement"] = deps[PLACEMENT]
+    if definition.keystone_user:
+        context["service_user"] = {"name": definition.name, "password": credentials["keystone-password"]}
+    return context
+
+
+def component_files(definition: ServiceDefinition, component: Component, settings: ComponentSettings,
+                    context: dict[str, Any], spec: dict[str, Any]) -> dict[str, str]:
+    """The files of a component's config Secret: rendered configuration, custom layers, config.json."""
+    files: dict[str, str] = {}
+    entries = []
+    for name in component.config_files:
+        config_file = definition.config_file(name)
+        files[name] = render.render_file(config_file, {**context, **config_file.values})
+        entries.append((name, render.render_string(config_file.dest, context), component.user, config_file.mode))
+    custom_dir = definition.custom_config_dir
+    for layer, text in (("90-service.conf", spec.get("customConfig")), ("95-component.conf", settings.custom_config)):
+        if text and custom_dir:
+            files[layer] = text if text.endswith("\n") else text + "\n"
+            entries.append((layer, f"{custom_dir}/{layer}", component.user, "0600"))
+    directories = [(repo.name, repo.dest, component.user) for repo in definition.key_repositories
+                   if component.name == definition.components[0].name]
+    files["config.json"] = kolla.config_json(render.render_string(component.command, context), entries, directories)
+    return files
 
 
 def keystone_context(endpoint: dict[str, Any]) -> dict[str, Any]:

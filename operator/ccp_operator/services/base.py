@@ -28,6 +28,11 @@ class ConfigFile:
     oslo_namespaces: tuple[str, ...] = ()  # oslo-config-validator namespaces; empty: not an oslo.config file
     mode: str = "0600"
     values: dict[str, Any] = field(default_factory=dict)  # extra template variables of this file
+    # Sections whose options oslo.config registers only at run time, so the sample config cannot
+    # list them: a backend section named by the operator -> the group that lists its options,
+    dynamic_sections: dict[str, str] = field(default_factory=dict)
+    # and sections holding keystoneauth plugin options (loaded by auth_type at run time).
+    auth_sections: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,7 @@ class ServiceDefinition:
     passwords: tuple[str, ...] = field(default=())  # extra generated secrets beyond database/keystone ones
     custom_config_dir: str = ""           # oslo.config reads *.conf here after the main file (customConfig goes here)
     key_repositories: tuple[KeyRepository, ...] = ()
+    shared_secrets: tuple[str, ...] = ()   # secrets two services share ("metadata-proxy": nova and neutron)
 
     def component(self, name: str) -> Component:
         return next(c for c in self.components if c.name == name)

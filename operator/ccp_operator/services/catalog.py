@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from . import keystone, memcached
+from . import cinder, glance, horizon, keystone, memcached, neutron, nova, placement
 from .base import ServiceDefinition
 
 SERVICES: tuple[ServiceDefinition, ...] = (
     memcached.SERVICE,
     keystone.SERVICE,
+    placement.SERVICE,
+    glance.SERVICE,
+    cinder.SERVICE,
+    neutron.SERVICE,
+    nova.SERVICE,
+    horizon.SERVICE,
 )
 
 BY_KIND = {definition.kind: definition for definition in SERVICES}

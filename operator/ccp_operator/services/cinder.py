@@ -1,0 +1,59 @@
+"""Cinder: the block storage API, scheduler and volume service, with volumes in Ceph RBD.
+
+cinder-volume runs three instances active-active, as Cinder supports it: they share one
+`[DEFAULT] cluster` name and coordinate through a tooz backend (etcd), so any of them can manage
+any volume and the others take over when one is lost.
+"""
+
+from .base import (GALERA, KEYSTONE, MEMCACHED, RABBITMQ, Component, ConfigFile, Endpoint, JobStep, Probe,
+                   ServiceDefinition)
+
+PORT = 8776
+BACKEND = "rbd-1"
+COMMAND = "{} --config-file /etc/cinder/cinder.conf"
+CONFIG = ("cinder.conf",)
+
+SERVICE = ServiceDefinition(
+    name="cinder",
+    kind="Cinder",
+    plural="cinders",
+    short_names=("cdr",),
+    description="OpenStack Block Storage: cinder-api, cinder-scheduler and active-active cinder-volume on RBD.",
+    pypi_package="cinder",
+    components=(
+        Component(
+            key="api", name="cinder-api", image="cinder-api", user="cinder",
+            command="uwsgi /etc/cinder/cinder-api-uwsgi.ini", config_files=("cinder.conf", "cinder-api-uwsgi.ini"),
+            replicas=3, port=PORT, api=True,
+            readiness=Probe("http", PORT, "/healthcheck"), liveness=Probe("tcp", PORT), cpu="1", memory="1Gi",
+        ),
+        Component(key="scheduler", name="cinder-scheduler", image="cinder-scheduler", user="cinder",
+                  command=COMMAND.format("cinder-scheduler"), config_files=CONFIG, replicas=3,
+                  cpu="500m", memory="1Gi"),
+        Component(key="volume", name="cinder-volume", image="cinder-volume", user="cinder",
+                  command=COMMAND.format("cinder-volume"), config_files=CONFIG, replicas=3,
+                  cpu="1", memory="2Gi"),
+    ),
+    config_files=(
+        ConfigFile("cinder.conf", "cinder/cinder.conf.j2", "/etc/cinder/cinder.conf",
+                   oslo_namespaces=("castellan.config", "cinder", "keystonemiddleware.auth_token", "osprofiler",
+                                    "oslo.config", "oslo.concurrency", "oslo.db", "oslo.log", "oslo.messaging",
+                                    "oslo.middleware", "oslo.policy", "oslo.privsep", "oslo.reports",
+                                    "oslo.service.periodic_task", "oslo.service.service", "oslo.service.sslutils",
+                                    "oslo.service.wsgi", "oslo.versionedobjects", "os_brick"),
+                   values={"backend": BACKEND}, dynamic_sections={BACKEND: "backend_defaults"},
+                   auth_sections=("nova",)),
+        ConfigFile("cinder-api-uwsgi.ini", "common/uwsgi.ini.j2", "/etc/cinder/cinder-api-uwsgi.ini",
+                   values={"uwsgi": {"port": PORT, "module": "cinder.wsgi.api:application"}}),
+    ),
+    needs=(GALERA, MEMCACHED, RABBITMQ, KEYSTONE),
+    databases=("cinder",),
+    endpoints=(
+        Endpoint("block-storage", "cinder", "cinder-api", "/v3/%(project_id)s", "OpenStack Block Storage"),
+        Endpoint("volumev3", "cinderv3", "cinder-api", "/v3/%(project_id)s", "OpenStack Block Storage (v3)"),
+    ),
+    keystone_user=True,
+    jobs=(JobStep("db-sync", image="cinder-api", user="cinder", config_files=CONFIG,
+                  command="cinder-manage db sync"),),
+    custom_config_dir="/etc/cinder/cinder.conf.d",
+)

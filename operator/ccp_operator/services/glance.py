@@ -1,0 +1,42 @@
+"""Glance: the image API, storing images in Ceph RBD.
+
+glance-registry is not deployed: it was removed from Glance in the Stein release, and
+glance-api serves image metadata itself.
+"""
+
+from .base import (GALERA, KEYSTONE, MEMCACHED, RABBITMQ, Component, ConfigFile, Endpoint, JobStep, Probe,
+                   ServiceDefinition)
+
+PORT = 9292
+
+SERVICE = ServiceDefinition(
+    name="glance",
+    kind="Glance",
+    plural="glances",
+    short_names=("gl",),
+    description="OpenStack Image service (glance-api) with images in Ceph RBD.",
+    pypi_package="glance",
+    components=(
+        Component(
+            key="api", name="glance-api", image="glance-api", user="glance", command="glance-api",
+            config_files=("glance-api.conf",), replicas=3, port=PORT, api=True,
+            readiness=Probe("http", PORT, "/healthcheck"), liveness=Probe("tcp", PORT), cpu="1", memory="2Gi",
+        ),
+    ),
+    config_files=(
+        ConfigFile("glance-api.conf", "glance/glance-api.conf.j2", "/etc/glance/glance-api.conf",
+                   oslo_namespaces=("castellan.config", "glance.api", "glance.store", "os_brick", "glance.multi_store",
+                                    "oslo.concurrency", "oslo.messaging", "oslo.db", "oslo.policy",
+                                    "keystonemiddleware.auth_token", "oslo.limit", "oslo.log",
+                                    "oslo.middleware.cors", "oslo.middleware.healthcheck",
+                                    "oslo.middleware.http_proxy_to_wsgi", "oslo.reports"),
+                   values={"port": PORT}, dynamic_sections={"rbd": "glance.store.rbd.store"}),
+    ),
+    needs=(GALERA, MEMCACHED, RABBITMQ, KEYSTONE),
+    databases=("glance",),
+    endpoints=(Endpoint("image", "glance", "glance-api", "", "OpenStack Image"),),
+    keystone_user=True,
+    jobs=(JobStep("db-sync", image="glance-api", user="glance", config_files=("glance-api.conf",),
+                  command="glance-manage db_sync\nglance-manage db_load_metadefs"),),
+    custom_config_dir="/etc/glance/glance-api.conf.d",
+)

@@ -1,0 +1,59 @@
+"""Every rendered oslo.config file passes oslo-config-validator of its service's own release.
+
+The validator runs in a virtualenv with the service's package at the version of the release
+(first run installs them, later runs reuse them); an unknown option or group fails the test.
+"""
+
+import pytest
+
+from ccp_operator import releases
+from ccp_operator.services import catalog, nova
+from support import oslo_validator
+from support.rendering import all_files
+
+RELEASE = releases.get(releases.DEFAULT_RELEASE)
+
+CASES = [(definition, config_file) for definition in catalog.SERVICES if definition.pypi_package
+         for config_file in definition.config_files if config_file.oslo_namespaces]
+
+
+def _rendered(definition, name, spec=None):
+    for files in all_files(definition, spec).values():
+        if name in files:
+            return files[name]
+    raise AssertionError(f"{name} is not rendered for any component of {definition.name}")
+
+
+def _validate(definition, config_file, content):
+    return oslo_validator.validate(
+        definition.pypi_package, RELEASE.packages[definition.pypi_package], config_file.oslo_namespaces, content,
+        dynamic_sections=config_file.dynamic_sections, auth_sections=config_file.auth_sections)
+
+
+@pytest.mark.parametrize("definition, config_file", CASES, ids=[f"{d.name}:{f.name}" for d, f in CASES])
+def test_rendered_file_passes_the_validator(definition, config_file):
+    result = _validate(definition, config_file, _rendered(definition, config_file.name))
+    assert result.ok, "\n".join(result.errors)
+
+
+def test_an_unknown_option_fails():
+    config_file = nova.SERVICE.config_file("nova.conf")
+    content = _rendered(nova.SERVICE, "nova.conf").replace("[DEFAULT]\n", "[DEFAULT]\nno_such_option = 1\n", 1)
+    result = _validate(nova.SERVICE, config_file, content)
+    assert not result.ok
+    assert any("DEFAULT/no_such_option" in line for line in result.errors)
+
+
+def test_an_unknown_option_in_a_backend_section_fails():
+    cinder = catalog.BY_KIND["Cinder"]
+    config_file = cinder.config_file("cinder.conf")
+    content = _rendered(cinder, "cinder.conf") + "rbd_no_such_option = 1\n"
+    result = _validate(cinder, config_file, content)
+    assert any("rbd-1/rbd_no_such_option" in line for line in result.errors)
+
+
+def test_a_custom_config_snippet_is_validated_too():
+    config_file = nova.SERVICE.config_file("nova.conf")
+    good = _validate(nova.SERVICE, config_file, "[scheduler]\nmax_attempts = 5\n")
+    bad = _validate(nova.SERVICE, config_file, "[scheduler]\nmax_atempts = 5\n")
+    assert good.ok and not bad.ok

@@ -1,0 +1,42 @@
+"""Render every file of a service as the operator would, from realistic published endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ccp_operator.reconcile.service import component_files, component_settings, service_context
+from ccp_operator.services.base import ServiceDefinition
+
+NAMESPACE, INSTANCE = "openstack", "cloud"
+
+ENDPOINTS = {
+    "Galera": {"host": "cloud-galera.openstack.svc", "port": 3306, "adminSecret": "cloud-galera-root",
+               "adminPasswordKey": "root-password"},
+    "RabbitMQ": {"hosts": [f"cloud-rabbitmq-{i}.cloud-rabbitmq-nodes.openstack.svc" for i in range(3)],
+                 "port": 5672, "rpcVhost": "openstack", "notificationsVhost": "notifications",
+                 "userSecrets": {}},
+    "Memcached": {"servers": [f"cloud-memcached-{i}.cloud-memcached.openstack.svc:11211" for i in range(3)]},
+    "Keystone": {"internalURL": "http://cloud-keystone.openstack.svc:5000", "publicURL": "http://10.0.0.10:5000",
+                 "region": "RegionOne", "adminSecret": "cloud-keystone-credentials",
+                 "adminPasswordKey": "admin-password"},
+    "Placement": {"internalURLs": {"placement": "http://cloud-placement-api.openstack.svc:8780"}},
+}
+
+CREDENTIALS = {"database-password": "db-Pa55word_x", "keystone-password": "ks-Pa55word_y",
+               "admin-password": "admin-Pa55word", "secret-key": "django-secret-key-value"}
+
+
+def context(definition: ServiceDefinition, spec: dict[str, Any] | None = None) -> dict[str, Any]:
+    spec = {"release": "2026.1", **(spec or {})}
+    deps = {kind: ENDPOINTS[kind] for kind in definition.needs}
+    return service_context(definition, spec, INSTANCE, NAMESPACE, deps, CREDENTIALS, "rabbit-Pa55word",
+                           {name: f"{name}-shared-secret" for name in definition.shared_secrets})
+
+
+def all_files(definition: ServiceDefinition, spec: dict[str, Any] | None = None) -> dict[str, dict[str, str]]:
+    """{component name: {file name: content}} for every component of the service."""
+    spec = {"release": "2026.1", **(spec or {})}
+    ctx = context(definition, spec)
+    return {component.name: component_files(definition, component,
+                                             component_settings(definition, component, spec), ctx, spec)
+            for component in definition.components}

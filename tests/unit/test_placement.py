@@ -1,0 +1,51 @@
+"""Placement rules: dedicated isolation, spreading, co-location, node selectors."""
+
+from ccp_operator import placement
+from ccp_operator.reconcile.service import component_settings
+from ccp_operator.services import neutron, nova
+
+
+def test_dedicated_components_repel_every_dedicated_pod_on_a_node():
+    rules = placement.affinity(service="nova", instance="cloud", component="nova-api", dedicated=True)
+    required = rules["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    assert required == [{"labelSelector": {"matchLabels": {placement.DEDICATED_LABEL: "true"}},
+                         "namespaceSelector": {}, "topologyKey": "kubernetes.io/hostname"}]
+    assert placement.pod_labels(True) == {placement.DEDICATED_LABEL: "true"}
+
+
+def test_shared_components_only_prefer_to_spread():
+    rules = placement.affinity(service="cinder", instance="cloud", component="cinder-api", dedicated=False)
+    assert "requiredDuringSchedulingIgnoredDuringExecution" not in rules["podAntiAffinity"]
+    assert rules["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0]["weight"] == 100
+    assert placement.pod_labels(False) == {}
+
+
+def test_neutron_agents_require_neutron_server_nodes():
+    l3 = neutron.SERVICE.component("neutron-l3-agent")
+    rules = placement.affinity(service="neutron", instance="cloud", component=l3.name, dedicated=False,
+                               co_locate_with=l3.co_locate_with)
+    term = rules["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0]
+    assert term["labelSelector"]["matchExpressions"][0]["values"] == ["neutron-server"]
+    assert neutron.SERVICE.component("neutron-dhcp-agent").co_locate_with == ("neutron-server",)
+
+
+def test_nova_scheduler_prefers_api_and_conductor_nodes():
+    scheduler = nova.SERVICE.component("nova-scheduler")
+    rules = placement.affinity(service="nova", instance="cloud", component=scheduler.name, dedicated=False,
+                               prefer_near=scheduler.prefer_near)
+    term = rules["podAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0]["podAffinityTerm"]
+    assert term["labelSelector"]["matchExpressions"][0]["values"] == ["nova-api", "nova-conductor"]
+
+
+def test_node_selectors_merge_plane_then_component():
+    spec = {"release": "2026.1", "nodeSelector": {"openstack-control-plane": "enabled", "zone": "a"},
+            "api": {"nodeSelector": {"zone": "b"}}}
+    settings = component_settings(nova.SERVICE, nova.SERVICE.component("nova-api"), spec)
+    assert settings.node_selector == {"openstack-control-plane": "enabled", "zone": "b"}
+
+
+def test_reference_architecture_defaults():
+    expected = {"nova-api": (3, True), "nova-conductor": (3, True), "nova-scheduler": (8, False)}
+    for name, (replicas, dedicated) in expected.items():
+        component = nova.SERVICE.component(name)
+        assert (component.replicas, component.dedicated) == (replicas, dedicated)
