@@ -29,6 +29,20 @@ from .processes import ProcessTable
 CACHE_ROOT = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "openstack-ccp"
 COMPONENTS = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"]
 
+# The audit log records who writes what; reads, node heartbeats and leader/node leases would
+# drown that, so they are left out.
+AUDIT_POLICY = {
+    "apiVersion": "audit.k8s.io/v1",
+    "kind": "Policy",
+    "omitStages": ["RequestReceived"],
+    "rules": [
+        {"level": "None", "verbs": ["get", "list", "watch"]},
+        {"level": "None", "users": ["kwok-controller"]},
+        {"level": "None", "resources": [{"group": "coordination.k8s.io", "resources": ["leases"]}]},
+        {"level": "Metadata"},
+    ],
+}
+
 
 class ClusterError(RuntimeError):
     """The local cluster could not be started or reached."""
@@ -78,6 +92,16 @@ class LocalCluster:
     def kubeconfig(self) -> Path:
         """The admin kubeconfig (user ccp-admin in group system:masters)."""
         return self.state_dir / "kubeconfig"
+
+    @property
+    def audit_log(self) -> Path:
+        """Write requests, one JSON event per line, with the user that sent them."""
+        return self.state_dir / "logs" / "audit.log"
+
+    @property
+    def operator_kubeconfig(self) -> Path:
+        """A kubeconfig for the operator under test (user ccp-operator), distinct in the audit log."""
+        return self.state_dir / "operator.kubeconfig"
 
     @property
     def _settings_path(self) -> Path:
@@ -135,6 +159,7 @@ class LocalCluster:
     def api_client(self) -> client.ApiClient:
         configuration = client.Configuration()
         config.load_kube_config(str(self.kubeconfig), client_configuration=configuration)
+        configuration.connection_pool_maxsize = 32
         return client.ApiClient(configuration)
 
     # -- configuration -------------------------------------------------------------------------
@@ -158,6 +183,7 @@ class LocalCluster:
             path = self.kubeconfig if identity is pki.ADMIN else self.state_dir / f"{identity.name}.kubeconfig"
             path.write_text(yaml.safe_dump(self._kubeconfig_for(identity), sort_keys=False))
             path.chmod(0o600)
+        (self.state_dir / "audit-policy.yaml").write_text(yaml.safe_dump(AUDIT_POLICY, sort_keys=False))
         (self.state_dir / "kube-scheduler.yaml").write_text(yaml.safe_dump({
             "apiVersion": "kubescheduler.config.k8s.io/v1",
             "kind": "KubeSchedulerConfiguration",
@@ -202,6 +228,8 @@ class LocalCluster:
                 f"--service-cluster-ip-range={pki.SERVICE_CLUSTER_IP_RANGE}",
                 "--allow-privileged=true", "--profiling=false",
                 "--max-requests-inflight=800", "--max-mutating-requests-inflight=400",
+                f"--audit-policy-file={state / 'audit-policy.yaml'}", f"--audit-log-path={self.audit_log}",
+                "--audit-log-maxsize=200", "--audit-log-maxbackup=2",
             ]
         if name in ("kube-controller-manager", "kube-scheduler"):
             kubeconfig = state / f"{name}.kubeconfig"

@@ -38,7 +38,9 @@ ADMIN = ClientIdentity("admin", "ccp-admin", ("system:masters",))
 CONTROLLER_MANAGER = ClientIdentity("kube-controller-manager", "system:kube-controller-manager")
 SCHEDULER = ClientIdentity("kube-scheduler", "system:kube-scheduler")
 KWOK = ClientIdentity("kwok", "kwok-controller", ("system:masters",))
-CLIENT_IDENTITIES = (ADMIN, CONTROLLER_MANAGER, SCHEDULER, KWOK)
+# The operator under test gets an identity of its own, so the audit log tells its requests apart.
+OPERATOR = ClientIdentity("operator", "ccp-operator", ("system:masters",))
+CLIENT_IDENTITIES = (ADMIN, CONTROLLER_MANAGER, SCHEDULER, KWOK, OPERATOR)
 
 
 def _openssl(*args: str, stdin: bytes | None = None) -> None:
@@ -64,25 +66,27 @@ def _signed_cert(pki: Path, stem: str, subject: str, extensions: str) -> None:
 
 
 def create(pki: Path) -> None:
-    """Writes the CA, serving, client and service-account keys into `pki` unless present."""
+    """Writes the CA, serving, client and service-account keys into `pki`, each unless present."""
     pki.mkdir(parents=True, exist_ok=True)
-    if (pki / "complete").exists():
-        return
-    _ec_key(pki / "ca.key")
-    _openssl("req", "-x509", "-new", "-key", str(pki / "ca.key"), "-subj", "/CN=ccp-local-ca",
-             "-days", "3650", "-sha256", "-out", str(pki / "ca.crt"))
-    _signed_cert(
-        pki, "apiserver", "/CN=kube-apiserver",
-        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n"
-        f"extendedKeyUsage=serverAuth\nsubjectAltName={','.join(APISERVER_SANS)}\n",
-    )
+    if not (pki / "ca.crt").exists():
+        _ec_key(pki / "ca.key")
+        _openssl("req", "-x509", "-new", "-key", str(pki / "ca.key"), "-subj", "/CN=ccp-local-ca",
+                 "-days", "3650", "-sha256", "-out", str(pki / "ca.crt"))
+    if not (pki / "apiserver.crt").exists():
+        _signed_cert(
+            pki, "apiserver", "/CN=kube-apiserver",
+            "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n"
+            f"extendedKeyUsage=serverAuth\nsubjectAltName={','.join(APISERVER_SANS)}\n",
+        )
     for identity in CLIENT_IDENTITIES:
+        if (pki / f"{identity.name}.crt").exists():
+            continue
         subject = f"/CN={identity.user}" + "".join(f"/O={group}" for group in identity.groups)
         _signed_cert(
             pki, identity.name, subject,
             "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n",
         )
-    # Service-account tokens are signed with this key and verified with its public half.
-    _ec_key(pki / "service-account.key")
-    _openssl("ec", "-in", str(pki / "service-account.key"), "-pubout", "-out", str(pki / "service-account.pub"))
-    (pki / "complete").write_text("")
+    if not (pki / "service-account.pub").exists():
+        # Service-account tokens are signed with this key and verified with its public half.
+        _ec_key(pki / "service-account.key")
+        _openssl("ec", "-in", str(pki / "service-account.key"), "-pubout", "-out", str(pki / "service-account.pub"))

@@ -15,6 +15,9 @@ from kubernetes.client.rest import ApiException
 BASE_DELAY = 1.0
 GROWTH = 1.4
 MAX_DELAY = 20.0
+# Something the operator itself started (a Job, a rollout) ends within seconds under normal
+# conditions: look again sooner than for something outside its hands.
+MAX_DELAY_SOON = 4.0
 
 
 class InvalidSpec(Exception):
@@ -27,21 +30,26 @@ class InvalidSpec(Exception):
 
 
 class Waiting(Exception):
-    """Reconciliation cannot go on until something else happens (`reason` is a condition reason)."""
+    """Reconciliation cannot go on until something else happens (`reason` is a condition reason).
 
-    def __init__(self, reason: str, message: str):
+    `soon`: the awaited thing was started by the operator and normally ends within seconds.
+    """
+
+    def __init__(self, reason: str, message: str, soon: bool = False):
         super().__init__(message)
         self.reason = reason
         self.message = message
+        self.soon = soon
 
 
-def backoff(retry: int) -> float:
+def backoff(retry: int, soon: bool = False) -> float:
     """Seconds before retry number `retry` (0-based): growing from BASE_DELAY, capped.
 
-    Most waits are short (a Job, a rollout), so the delay starts small; it grows so that a long
-    wait (a dependency that is down) costs one request every MAX_DELAY seconds at most.
+    The delay starts small and grows, so that a long wait (a dependency that is down) costs one
+    pass every MAX_DELAY seconds at most, and a wait for the operator's own Job or rollout one
+    every MAX_DELAY_SOON seconds.
     """
-    return min(BASE_DELAY * GROWTH ** min(retry, 32), MAX_DELAY)
+    return min(BASE_DELAY * GROWTH ** min(retry, 32), MAX_DELAY_SOON if soon else MAX_DELAY)
 
 
 @contextlib.contextmanager
@@ -52,7 +60,7 @@ def mapped_to_kopf(retry: int) -> Iterator[None]:
     except InvalidSpec as exc:
         raise kopf.PermanentError(str(exc)) from exc
     except Waiting as exc:
-        raise kopf.TemporaryError(exc.message, delay=backoff(retry)) from exc
+        raise kopf.TemporaryError(exc.message, delay=backoff(retry, exc.soon)) from exc
     except ApiException as exc:
         if exc.status in (400, 422):
             # The API refused what we sent: our rendering of the user's input is invalid.

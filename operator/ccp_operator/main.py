@@ -10,16 +10,9 @@ import logging
 import kopf
 
 from . import handlers  # noqa: F401  (registers the handlers)
-from .api import API_VERSION
-from .api.kinds import INFRASTRUCTURE
-from .kube.client import ResourceType, register_type
-from .services import catalog
+from .api.kinds import register_api_types
 
-for _definition in catalog.SERVICES:
-    register_type(ResourceType(API_VERSION, _definition.kind, _definition.plural))
-for _module in INFRASTRUCTURE:
-    register_type(ResourceType(API_VERSION, _module.KIND, _module.PLURAL))
-register_type(ResourceType(API_VERSION, "OpenStackControlPlane", "openstackcontrolplanes"))
+register_api_types()
 
 
 @kopf.on.startup()

@@ -1,25 +1,38 @@
-"""The integration tests' cluster: the `small` local cluster, brought up once per session.
+"""The integration tests' cluster and operator.
 
-With $KUBECONFIG set, that cluster is used instead and left as it was found.
+The cluster is the `small` local cluster, brought up once per session; with $KUBECONFIG set,
+that cluster is used instead and left as it was found. The operator runs as its own process
+with its own identity (ccp-operator), so the API server's audit log tells its writes apart.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from kubernetes import client, config
 
-from localcluster import LocalCluster
+from localcluster import LocalCluster, tools_bin_dir
 from localcluster.cluster import CACHE_ROOT
+from ccp_operator.api.kinds import register_api_types
+from ccp_operator.kube.client import Kube
+from support.audit import AuditLog
+from support.operator_process import OperatorProcess
+
+ROOT = Path(__file__).resolve().parents[2]
+register_api_types()
+OPERATOR_USER = "ccp-operator"
 
 
 @dataclass
-class Kube:
+class Cluster:
     kubeconfig: Path
+    operator_kubeconfig: Path
     api_client: client.ApiClient
     local: LocalCluster | None
 
@@ -31,21 +44,50 @@ class Kube:
     def apps(self) -> client.AppsV1Api:
         return client.AppsV1Api(self.api_client)
 
+    @property
+    def kube(self) -> Kube:
+        return Kube(self.api_client)
+
+    @property
+    def audit(self) -> AuditLog | None:
+        return AuditLog(self.local.audit_log) if self.local else None
+
+    def kubectl(self, *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
+        return subprocess.run([str(tools_bin_dir() / "kubectl"), "--kubeconfig", str(self.kubeconfig), *args],
+                              input=stdin, capture_output=True, text=True, check=check, timeout=120)
+
+
+def _api_client(path: Path) -> client.ApiClient:
+    configuration = client.Configuration()
+    config.load_kube_config(str(path), client_configuration=configuration)
+    return client.ApiClient(configuration)
+
 
 @pytest.fixture(scope="session")
 def kube():
     if os.environ.get("KUBECONFIG"):
         path = Path(os.environ["KUBECONFIG"])
-        configuration = client.Configuration()
-        config.load_kube_config(str(path), client_configuration=configuration)
-        yield Kube(path, client.ApiClient(configuration), None)
+        yield Cluster(path, path, _api_client(path), None)
         return
     cluster = LocalCluster(CACHE_ROOT / "test-cluster")
     cluster.up("small")
     try:
-        yield Kube(cluster.kubeconfig, cluster.api_client(), cluster)
+        yield Cluster(cluster.kubeconfig, cluster.operator_kubeconfig, cluster.api_client(), cluster)
     finally:
         cluster.down()
+
+
+@pytest.fixture(scope="session")
+def operator(kube, tmp_path_factory):
+    """The operator, with the CRDs installed, running for the whole session."""
+    kube.kubectl("apply", "--server-side", "-f", str(ROOT / "crds"))
+    for crd in (ROOT / "crds").glob("*.yaml"):
+        name = yaml.safe_load(crd.read_text())["metadata"]["name"]
+        kube.kubectl("wait", "--for=condition=Established", f"crd/{name}", "--timeout=60s")
+    process = OperatorProcess(kube.operator_kubeconfig, tmp_path_factory.mktemp("operator") / "operator.log")
+    process.start()
+    yield process
+    process.stop()
 
 
 @pytest.fixture

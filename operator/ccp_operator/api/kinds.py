@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..dependencies import REFERENCE_FIELDS
+from ..kube.client import ResourceType, register_type
+from . import API_VERSION
 from ..releases import DEFAULT_RELEASE
 from ..services import catalog, galera, rabbitmq
 from ..services.base import ServiceDefinition
@@ -114,6 +116,15 @@ def controlplane_crd() -> dict[str, Any]:
         columns=[{"name": "Services", "type": "string", "jsonPath": ".status.servicesReady"},
                  {"name": "Release", "type": "string", "jsonPath": ".status.release"}],
     )
+
+
+def register_api_types() -> None:
+    """Makes the API client know the plural of every kind of this API."""
+    register_type(ResourceType(API_VERSION, "OpenStackControlPlane", "openstackcontrolplanes"))
+    for definition in catalog.SERVICES:
+        register_type(ResourceType(API_VERSION, definition.kind, definition.plural))
+    for module in INFRASTRUCTURE:
+        register_type(ResourceType(API_VERSION, module.KIND, module.PLURAL))
 
 
 def all_crds() -> list[dict[str, Any]]:

@@ -80,6 +80,7 @@ class GaleraReconciler(Reconciler):
             storage=spec.get("storage") or {"size": galera.DEFAULT_STORAGE}))
         state = rollout_state(live, self.replicas)
         if not state["done"]:
-            raise Waiting("RollingOut", f"waiting for Galera members: {state['ready']}/{self.replicas} ready")
+            raise Waiting("RollingOut", f"waiting for Galera members: {state['ready']}/{self.replicas} ready",
+                          soon=True)
         return {COMPONENT: {"replicas": self.replicas, "readyReplicas": state["ready"],
                             "updatedReplicas": state["updated"], "image": image}}

@@ -141,6 +141,7 @@ class RabbitMQReconciler(Reconciler):
             storage=spec.get("storage") or {"size": rabbitmq.DEFAULT_STORAGE}))
         state = rollout_state(live, self.replicas)
         if not state["done"]:
-            raise Waiting("RollingOut", f"waiting for RabbitMQ brokers: {state['ready']}/{self.replicas} ready")
+            raise Waiting("RollingOut", f"waiting for RabbitMQ brokers: {state['ready']}/{self.replicas} ready",
+                          soon=True)
         return {COMPONENT: {"replicas": self.replicas, "readyReplicas": state["ready"],
                             "updatedReplicas": state["updated"], "image": image}}

@@ -250,7 +250,7 @@ class ServiceReconciler(Reconciler):
             failed = conditions.find(status["conditions"], "Failed") or {}
             raise Waiting("JobFailed", f"Job {name} failed ({failed.get('reason', '')}: {failed.get('message', '')}); "
                                        "delete it to run the step again")
-        raise Waiting("JobRunning", f"waiting for Job {name} to complete")
+        raise Waiting("JobRunning", f"waiting for Job {name} to complete", soon=True)
 
     # -- workloads -------------------------------------------------------------------------------
 
@@ -283,7 +283,7 @@ class ServiceReconciler(Reconciler):
             if not state["done"]:
                 not_ready.append(f"{component.name} {state['ready']}/{settings.replicas}")
         if not_ready:
-            raise Waiting("RollingOut", "waiting for pods: " + ", ".join(not_ready))
+            raise Waiting("RollingOut", "waiting for pods: " + ", ".join(not_ready), soon=True)
         return observed
 
 

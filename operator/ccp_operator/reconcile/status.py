@@ -8,6 +8,7 @@ resource waits for.
 from __future__ import annotations
 
 import copy
+import logging
 from typing import Any
 
 from .. import conditions
@@ -44,6 +45,10 @@ def write(kube: Kube, body: dict[str, Any], status: dict[str, Any]) -> None:
     if not changed(body, status):
         return
     meta = body["metadata"]
+    current = {k: v for k, v in (body.get("status") or {}).items() if k != "kopf"}
+    logging.getLogger(__name__).debug(
+        "status of %s %s/%s changes: %s", body["kind"], meta["namespace"], meta["name"],
+        sorted(k for k in set(current) | set(status) if current.get(k) != status.get(k)))
     previous = body.get("status") or {}
     # A merge patch cannot remove keys it does not name: null out fields that disappeared.
     patch = {**{k: None for k in previous if k not in status and k != "kopf"}, **status}

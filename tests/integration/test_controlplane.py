@@ -1,0 +1,174 @@
+"""examples/controlplane-small.yaml on the real API server: Ready, quiet, and changed one
+service at a time. The tests run in file order on one control plane."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ccp_operator import conditions
+from ccp_operator.api import API_VERSION
+from ccp_operator.reconcile.controlplane import children
+from ccp_operator.secrets import GENERATED_LABEL
+from ccp_operator.workloads import INPUTS_HASH_ANNOTATION
+from support.waiting import wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = yaml.safe_load((ROOT / "examples" / "controlplane-small.yaml").read_text())
+READY_TIMEOUT = 420
+
+
+@pytest.fixture(scope="module")
+def plane(kube, operator):
+    """The small example in a namespace of its own, Ready."""
+    namespace = f"plane-{uuid.uuid4().hex[:6]}"
+    kube.core.create_namespace({"metadata": {"name": namespace}})
+    body = copy.deepcopy(EXAMPLE)
+    body["metadata"]["namespace"] = namespace
+    kube.kubectl("apply", "-f", "-", stdin=yaml.safe_dump(body))
+    wait_ready(kube, namespace, "cloud", operator)
+    yield namespace
+    kube.core.delete_namespace(namespace)
+
+
+def umbrella(kube, namespace, name="cloud"):
+    return kube.kube.get(API_VERSION, "OpenStackControlPlane", namespace, name)
+
+
+def wait_ready(kube, namespace, name, operator, timeout=READY_TIMEOUT):
+    def ready():
+        assert operator.running, f"the operator exited:\n{operator.log_tail()}"
+        body = umbrella(kube, namespace, name)
+        status = (body or {}).get("status") or {}
+        return (conditions.is_true(status.get("conditions"))
+                and status.get("observedGeneration") == body["metadata"]["generation"])
+    wait_for(ready, timeout=timeout, interval=2, what=f"OpenStackControlPlane {namespace}/{name} Ready")
+
+
+def settled(kube, namespace):
+    """True once no handler of the operator is pending on any resource of the namespace."""
+    bodies = [umbrella(kube, namespace)] + [kube.kube.get(API_VERSION, kind, namespace, "cloud")
+                                            for kind, _, _ in children()]
+    return all(not ((body or {}).get("status", {}).get("kopf") or {}).get("progress") for body in bodies)
+
+
+def workloads(kube, namespace):
+    """{kind/name: (generation, inputs hash)} of every Deployment and StatefulSet."""
+    result = {}
+    for kind in ("Deployment", "StatefulSet"):
+        for item in kube.kube.list("apps/v1", kind, namespace):
+            annotations = item["spec"]["template"]["metadata"].get("annotations", {})
+            result[f"{kind}/{item['metadata']['name']}"] = (item["metadata"]["generation"],
+                                                            annotations.get(INPUTS_HASH_ANNOTATION))
+    return result
+
+
+def test_reaches_ready_with_every_job_completed(kube, plane):
+    body = umbrella(kube, plane)
+    status = body["status"]
+    assert status["servicesReady"] == f"{len(children())}/{len(children())}"
+    assert status["release"] == "2026.1"
+    for kind, section, _ in children():
+        assert conditions.is_true(status["conditions"], f"{kind}Ready"), kind
+        child = kube.kube.get(API_VERSION, kind, plane, "cloud")
+        assert child["status"]["observedGeneration"] == child["metadata"]["generation"], kind
+    jobs = kube.kube.list("batch/v1", "Job", plane)
+    steps = {job["metadata"]["labels"]["ccp.openstack.org/job-step"] for job in jobs}
+    assert {"db-init", "db-sync", "bootstrap", "api-db-sync", "cells", "keystone-register"} <= steps
+    assert all(job["status"].get("succeeded") == 1 for job in jobs)
+    printed = kube.kubectl("get", "openstackcontrolplane", "-n", plane).stdout.split()
+    assert printed[printed.index("cloud") + 1:printed.index("cloud") + 4] == ["True", "10/10", "2026.1"]
+
+
+def test_every_component_runs_with_a_budget_and_a_service(kube, plane):
+    deployments = {d["metadata"]["name"]: d for d in kube.kube.list("apps/v1", "Deployment", plane)}
+    for name in ("cloud-keystone", "cloud-placement-api", "cloud-glance-api", "cloud-cinder-api",
+                 "cloud-cinder-scheduler", "cloud-cinder-volume", "cloud-neutron-server", "cloud-neutron-dhcp-agent",
+                 "cloud-neutron-l3-agent", "cloud-neutron-metadata-agent", "cloud-nova-api", "cloud-nova-conductor",
+                 "cloud-nova-scheduler", "cloud-nova-novncproxy", "cloud-horizon"):
+        assert name in deployments, name
+        labels = deployments[name]["metadata"]["labels"]
+        assert labels["app.kubernetes.io/managed-by"] == "ccp-operator"
+        assert deployments[name]["metadata"]["ownerReferences"][0]["controller"] is True
+    services = {s["metadata"]["name"] for s in kube.kube.list("v1", "Service", plane)}
+    assert {"cloud-keystone", "cloud-nova-api", "cloud-glance-api", "cloud-galera", "cloud-rabbitmq"} <= services
+    budgets = {b["metadata"]["name"]: b for b in kube.kube.list("policy/v1", "PodDisruptionBudget", plane)}
+    assert budgets["cloud-galera"]["spec"]["maxUnavailable"] == 1
+    assert "cloud-keystone" not in budgets, "a single replica needs no budget"
+
+
+def test_generated_secrets_are_random_and_not_in_configmaps(kube, plane):
+    generated = kube.kube.list("v1", "Secret", plane, {GENERATED_LABEL: "true"})
+    passwords = [base64.b64decode(v).decode() for s in generated for v in (s.get("data") or {}).values()]
+    assert len(passwords) > 15 and len(set(passwords)) == len(passwords)
+    for config_map in kube.kube.list("v1", "ConfigMap", plane):
+        text = yaml.safe_dump(config_map.get("data") or {})
+        assert not any(password in text for password in passwords), config_map["metadata"]["name"]
+
+
+def test_idle_operator_sends_no_write_requests(kube, plane):
+    if kube.audit is None:
+        pytest.skip("needs the local cluster's audit log")
+    wait_for(lambda: settled(kube, plane), timeout=120, what="the operator's handlers to finish")
+    mark = kube.audit.mark()
+    time.sleep(30)
+    writes = kube.audit.writes_since(mark, "ccp-operator")
+    assert writes == [], [f"{w['verb']} {w['requestURI']}" for w in writes]
+
+
+def test_operator_restart_changes_no_pod_template(kube, plane, operator):
+    before = workloads(kube, plane)
+    mark = kube.audit.mark() if kube.audit else None
+    log_mark = operator.log_mark()
+    operator.restart()
+    # At start the operator resumes every resource: wait until each reconcile handler has run.
+    wait_for(lambda: operator.log_since(log_mark).count("Handler 'reconcile' succeeded") >= len(children()) + 1,
+             timeout=120, what="the resume handlers of every resource")
+    wait_ready(kube, plane, "cloud", operator)
+    assert workloads(kube, plane) == before
+    if mark is not None:
+        rolled = [w for w in kube.audit.writes_since(mark, "ccp-operator")
+                  if w["objectRef"]["resource"] in ("deployments", "statefulsets", "jobs", "secrets")]
+        assert rolled == [], [f"{w['verb']} {w['requestURI']}" for w in rolled]
+
+
+def test_keystone_config_change_rolls_keystone_alone(kube, plane, operator):
+    before = workloads(kube, plane)
+    kube.kubectl("patch", "openstackcontrolplane", "cloud", "-n", plane, "--type=merge", "-p",
+                 '{"spec": {"keystone": {"customConfig": "[DEFAULT]\\nmax_param_size = 128\\n"}}}')
+    wait_for(lambda: workloads(kube, plane)["Deployment/cloud-keystone"] != before["Deployment/cloud-keystone"],
+             timeout=120, what="keystone's pod template to change")
+    wait_ready(kube, plane, "cloud", operator)
+    after = workloads(kube, plane)
+    changed = {name for name in before if after[name] != before[name]}
+    assert changed == {"Deployment/cloud-keystone"}
+    config = kube.kube.get("v1", "Secret", plane, "cloud-keystone-config")
+    assert base64.b64decode(config["data"]["90-service.conf"]).decode() == "[DEFAULT]\nmax_param_size = 128\n"
+
+
+def test_deleting_keeps_volumes_and_generated_secrets(kube, plane, operator):
+    generated = {s["metadata"]["name"]: s["data"] for s in kube.kube.list("v1", "Secret", plane,
+                                                                              {GENERATED_LABEL: "true"})}
+    claims = {c["metadata"]["name"] for c in kube.kube.list("v1", "PersistentVolumeClaim", plane)}
+    assert {"data-cloud-galera-0", "data-cloud-rabbitmq-0"} <= claims
+    kube.kubectl("delete", "openstackcontrolplane", "cloud", "-n", plane, "--wait=true", "--timeout=120s")
+    wait_for(lambda: not kube.kube.list("apps/v1", "Deployment", plane) and
+             not kube.kube.list("apps/v1", "StatefulSet", plane), timeout=120, what="workloads to be deleted")
+    assert {c["metadata"]["name"] for c in kube.kube.list("v1", "PersistentVolumeClaim", plane)} == claims
+    kept = {s["metadata"]["name"]: s["data"] for s in kube.kube.list("v1", "Secret", plane,
+                                                                         {GENERATED_LABEL: "true"})}
+    assert kept == generated
+    # Re-created, the control plane finds the same credentials and volumes.
+    body = copy.deepcopy(EXAMPLE)
+    body["metadata"]["namespace"] = plane
+    kube.kubectl("apply", "-f", "-", stdin=yaml.safe_dump(body))
+    wait_ready(kube, plane, "cloud", operator)
+    again = {s["metadata"]["name"]: s["data"] for s in kube.kube.list("v1", "Secret", plane,
+                                                                          {GENERATED_LABEL: "true"})}
+    assert again == generated
