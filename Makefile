@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 .PHONY: help tools venv up down nodes demo test unit integration bench clean
 
 help:
-	@echo "make demo          build the tools, bring up the ra-1000 cluster, summarise its nodes"
+	@echo "make demo          the ra-1000 cluster, the operator, and examples/controlplane-1000.yaml Ready"
 	@echo "make test          unit and integration tests (starts and stops its own small cluster)"
 	@echo "make unit          unit tests only (no cluster)"
 	@echo "make integration   integration tests only"
@@ -35,7 +35,7 @@ nodes: venv
 	$(CLUSTER) nodes
 
 demo: tools venv
-	$(CLUSTER) up --profile ra-1000
+	$(PYTHON) -m localcluster.demo --profile ra-1000
 
 test: tools venv
 	$(PYTHON) -m pytest $(PYTEST_ARGS)

@@ -147,8 +147,12 @@ class LocalCluster:
         return profile
 
     def down(self) -> list[str]:
-        """Stops the processes `up` recorded (and only those), then removes the state."""
-        stopped = self.processes.stop_all(list(reversed(COMPONENTS)))
+        """Stops the processes recorded in the state (and only those), then removes the state.
+
+        Programs started beside the cluster (the operator of the demo) stop first.
+        """
+        extras = [name for name in self.processes.records() if name not in COMPONENTS]
+        stopped = self.processes.stop_all(extras + list(reversed(COMPONENTS)))
         if self.state_dir.exists():
             shutil.rmtree(self.state_dir)
         return stopped

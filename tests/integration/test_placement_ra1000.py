@@ -1,0 +1,98 @@
+"""examples/controlplane-1000.yaml on the ra-1000 profile (1080 nodes): the real scheduler
+places every pod, and the reference architecture's placement rules hold."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from ccp_operator.kube.client import Kube
+from localcluster import LocalCluster
+from localcluster.cluster import CACHE_ROOT
+from localcluster.controlplane import apply_plane, install_crds, start_operator, wait_plane_ready
+
+ROOT = Path(__file__).resolve().parents[2]
+DEDICATED = {"keystone": 5, "nova-api": 3, "nova-conductor": 3, "horizon": 3, "galera": 3, "rabbitmq": 3}
+
+
+@pytest.fixture(scope="module")
+def ra1000():
+    cluster = LocalCluster(CACHE_ROOT / "test-ra-1000", progress=lambda _: None)
+    try:
+        cluster.up("ra-1000", timeout=600)
+        install_crds(cluster, ROOT / "crds")
+        start_operator(cluster)
+        body = apply_plane(cluster, ROOT / "examples" / "controlplane-1000.yaml")
+        kube = Kube(cluster.api_client())
+        wait_plane_ready(kube, body["metadata"]["namespace"], body["metadata"]["name"], 900, lambda _: None)
+        yield kube, body["metadata"]["namespace"]
+    finally:
+        cluster.down()
+
+
+def _pods(kube, namespace):
+    by_component = defaultdict(list)
+    for pod in kube.list("v1", "Pod", namespace):
+        if pod["metadata"].get("ownerReferences", [{}])[0].get("kind") == "Job":
+            continue
+        by_component[pod["metadata"]["labels"]["app.kubernetes.io/component"]].append(pod)
+    return by_component
+
+
+def test_every_pod_is_scheduled_and_running(ra1000):
+    kube, namespace = ra1000
+    pods = [p for group in _pods(kube, namespace).values() for p in group]
+    assert len(pods) == 70  # the replicas of examples/controlplane-1000.yaml
+    assert all(p["status"]["phase"] == "Running" and p["spec"].get("nodeName") for p in pods)
+
+
+def test_dedicated_components_have_nodes_of_their_own(ra1000):
+    kube, namespace = ra1000
+    pods = _pods(kube, namespace)
+    used: dict[str, str] = {}
+    for component, replicas in DEDICATED.items():
+        nodes = [p["spec"]["nodeName"] for p in pods[component]]
+        assert len(nodes) == replicas and len(set(nodes)) == replicas, component
+        for node in nodes:
+            assert node not in used, f"{component} shares {node} with {used.get(node)}"
+            used[node] = component
+    assert len(used) == 20
+
+
+def test_everything_runs_on_control_plane_nodes(ra1000):
+    kube, namespace = ra1000
+    control = {n["metadata"]["name"] for n in kube.list("v1", "Node", None)
+               if n["metadata"]["labels"].get("openstack-control-plane") == "enabled"}
+    assert len(control) == 35
+    for component, pods in _pods(kube, namespace).items():
+        assert {p["spec"]["nodeName"] for p in pods} <= control, component
+
+
+def test_neutron_agents_run_beside_neutron_server(ra1000):
+    kube, namespace = ra1000
+    pods = _pods(kube, namespace)
+    servers = {p["spec"]["nodeName"] for p in pods["neutron-server"]}
+    for agent in ("neutron-dhcp-agent", "neutron-l3-agent"):
+        assert {p["spec"]["nodeName"] for p in pods[agent]} <= servers, agent
+
+
+def test_nova_scheduler_leans_towards_api_and_conductor_nodes(ra1000):
+    kube, namespace = ra1000
+    pods = _pods(kube, namespace)
+    preferred = {p["spec"]["nodeName"] for c in ("nova-api", "nova-conductor") for p in pods[c]}
+    schedulers = [p["spec"]["nodeName"] for p in pods["nova-scheduler"]]
+    assert len(schedulers) == 8
+    # Spread at random, about 8 * 6/35 (fewer than 2) would land there.
+    assert sum(node in preferred for node in schedulers) >= 4
+
+
+def test_load_balancers_carry_the_virtual_ips(ra1000):
+    kube, namespace = ra1000
+    ips = {s["metadata"]["name"]: s["spec"].get("loadBalancerIP") for s in kube.list("v1", "Service", namespace)
+           if s["spec"]["type"] == "LoadBalancer"}
+    assert ips["cloud-keystone-lb"] == "192.0.2.10"
+    assert ips["cloud-nova-api-lb"] == "192.0.2.15"
+    assert ips["cloud-horizon-lb"] == "192.0.2.17"
+    assert len(ips) == 8
