@@ -15,7 +15,7 @@ help:
 	@echo "make unit          unit tests only (no cluster)"
 	@echo "make integration   integration tests only"
 	@echo "make up PROFILE=.. start the local cluster (small or ra-1000); make down stops it"
-	@echo "make bench         time 'up' and 'down' of the ra-1000 cluster"
+	@echo "make bench         time the ra-1000 cluster and the control plane on it; count idle writes"
 
 tools:
 	hack/build-tools.sh
@@ -48,6 +48,7 @@ integration: tools venv
 
 bench: tools venv
 	$(PYTHON) bench/cluster_up_down.py --profile ra-1000
+	$(PYTHON) bench/controlplane_ready.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -152,6 +152,29 @@ def test_keystone_config_change_rolls_keystone_alone(kube, plane, operator):
     assert base64.b64decode(config["data"]["90-service.conf"]).decode() == "[DEFAULT]\nmax_param_size = 128\n"
 
 
+def test_new_image_replaces_the_jobs_and_rolls_the_service(kube, plane, operator):
+    def jobs():
+        return {job["metadata"]["labels"]["ccp.openstack.org/job-step"]: job["metadata"]["name"]
+                for job in kube.kube.list("batch/v1", "Job", plane, {"app.kubernetes.io/name": "placement"})}
+
+    before_jobs, before = jobs(), workloads(kube, plane)
+    image = "quay.io/openstack.kolla/placement-api:2026.1-rocky-10"
+    kube.kubectl("patch", "openstackcontrolplane", "cloud", "-n", plane, "--type=merge", "-p",
+                 f'{{"spec": {{"placement": {{"image": "{image}"}}}}}}')
+    wait_for(lambda: jobs().get("db-sync") not in (None, before_jobs["db-sync"]), timeout=120,
+             what="a new placement db-sync Job")
+    wait_ready(kube, plane, "cloud", operator)
+    after_jobs = jobs()
+    assert after_jobs["db-sync"] != before_jobs["db-sync"]
+    assert kube.kube.get("batch/v1", "Job", plane, before_jobs["db-sync"]) is None, "the old Job is replaced"
+    job = kube.kube.get("batch/v1", "Job", plane, after_jobs["db-sync"])
+    assert job["spec"]["template"]["spec"]["containers"][0]["image"] == image
+    changed = {name for name, value in workloads(kube, plane).items() if before[name] != value}
+    assert changed == {"Deployment/cloud-placement-api"}
+    events = kube.core.list_namespaced_event(plane, field_selector="reason=JobStarted").items
+    assert any(after_jobs["db-sync"] in event.message for event in events)
+
+
 def test_deleting_keeps_volumes_and_generated_secrets(kube, plane, operator):
     generated = {s["metadata"]["name"]: s["data"] for s in kube.kube.list("v1", "Secret", plane,
                                                                               {GENERATED_LABEL: "true"})}

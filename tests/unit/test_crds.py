@@ -74,3 +74,10 @@ def test_printer_columns_show_readiness_services_and_release():
     assert columns["Services"] == ".status.servicesReady"
     assert columns["Release"] == ".status.release"
     yaml.safe_dump(kinds.all_crds())
+
+
+def test_api_reference_matches_the_schemas():
+    spec = importlib.util.spec_from_file_location("gen_api_docs", ROOT / "hack" / "gen-api-docs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert (ROOT / "docs" / "api.md").read_text() == module.render(), "run `python hack/gen-api-docs.py`"

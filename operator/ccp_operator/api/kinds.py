@@ -27,14 +27,16 @@ IMAGES = s.obj("Where default images come from.", {
 
 def service_section(definition: ServiceDefinition) -> dict[str, s.Schema]:
     """The fields of a service's section: its own settings and one per component."""
+    custom_config = s.OSLO_CUSTOM_CONFIG if definition.custom_config_dir else None
     if definition.single_component:
         component = definition.components[0]
         return s.component(definition.description, component.replicas, dedicated=component.dedicated,
-                           api=component.api)["properties"]
-    properties = dict(s.common_fields())
+                           api=component.api, custom_config=custom_config)["properties"]
+    properties = dict(s.common_fields(custom_config))
     for component in definition.components:
         properties[component.key] = s.component(f"The {component.name} component.", component.replicas,
-                                                dedicated=component.dedicated, api=component.api)
+                                                dedicated=component.dedicated, api=component.api,
+                                                custom_config=custom_config)
     return properties
 
 

@@ -60,18 +60,26 @@ RESOURCES = obj(
 RELEASE = string("OpenStack release (series), e.g. 2026.1.", pattern=RELEASE_PATTERN)
 
 
-def common_fields() -> dict[str, Schema]:
-    """Fields every service and every component accepts; a component's win over its service's."""
-    return {
-        "image": string("Container image, replacing the default Kolla image of the release.",
-                        minLength=1, maxLength=512),
+OSLO_CUSTOM_CONFIG = "oslo.config snippet (INI) layered after the rendered configuration file."
+
+
+def common_fields(custom_config: str | None = OSLO_CUSTOM_CONFIG, versioned: bool = True) -> dict[str, Schema]:
+    """Fields every service and every component accepts; a component's win over its service's.
+
+    `custom_config` describes what customConfig layers (None: the program reads no config file);
+    `versioned`: the image follows an OpenStack release.
+    """
+    fields = {
+        "image": string("Container image, replacing the default image of the release.", minLength=1, maxLength=512),
         "resources": RESOURCES,
         "nodeSelector": string_map("Labels the nodes must carry, added to the control plane's."),
-        "customConfig": string(
-            "oslo.config snippet (INI) layered after the rendered configuration file.", maxLength=65536),
-        "version": string("This service's own OpenStack release, for upgrading it alone "
-                          "(defaults to the control plane's release).", pattern=RELEASE_PATTERN),
     }
+    if custom_config:
+        fields["customConfig"] = string(custom_config, maxLength=65536)
+    if versioned:
+        fields["version"] = string("This service's own OpenStack release, for upgrading it alone "
+                                   "(defaults to the control plane's release).", pattern=RELEASE_PATTERN)
+    return fields
 
 
 LOAD_BALANCER = obj(
@@ -85,13 +93,14 @@ LOAD_BALANCER = obj(
 
 
 def component(description: str, replicas: int, *, dedicated: bool = False, api: bool = False,
-              max_replicas: int = 64) -> Schema:
+              max_replicas: int = 64, custom_config: str | None = OSLO_CUSTOM_CONFIG,
+              versioned: bool = True) -> Schema:
     """A component: a Deployment (or StatefulSet) with its replicas and placement."""
     properties = {
         "replicas": integer("Number of pods.", minimum=1, maximum=max_replicas, default=replicas),
         "dedicated": boolean(
             "Run at most one pod per node, on nodes no other dedicated component uses.", default=dedicated),
-        **common_fields(),
+        **common_fields(custom_config, versioned),
     }
     if api:
         properties["loadBalancer"] = LOAD_BALANCER

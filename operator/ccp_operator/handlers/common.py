@@ -26,13 +26,22 @@ def run(make: Callable[[Kube, dict[str, Any]], Reconciler], body: kopf.Body, ret
     kube = default_kube()
     current = plain(body)
     reconciler = make(kube, current)
+    try:
+        _reconcile(kube, current, reconciler, body, retry, logger)
+    finally:
+        for kind, reason, message in reconciler.events:
+            kopf.event(body, type=kind, reason=reason, message=message)
+
+
+def _reconcile(kube: Kube, current: dict[str, Any], reconciler: Reconciler, body: kopf.Body, retry: int,
+               logger: logging.Logger) -> None:
     with mapped_to_kopf(retry):
         try:
             outcome = reconciler.reconcile()
         except InvalidSpec as exc:
             steps = [conditions.Condition("SpecValid", False, "InvalidSpec", str(exc))]
             status_writer.write(kube, current, status_writer.build(current, steps, ready=False))
-            kopf.warn(body, reason="InvalidSpec", message=str(exc))
+            reconciler.event("InvalidSpec", str(exc), warning=True)
             raise
         except Waiting:
             status_writer.write(kube, current, status_writer.build(current, reconciler.steps, ready=False,
@@ -49,5 +58,5 @@ def run(make: Callable[[Kube, dict[str, Any]], Reconciler], body: kopf.Body, ret
         status_writer.write(kube, current, status_writer.build(current, reconciler.steps, ready=True, extra=extra))
         if not was_ready:
             message = f"{reconciler.kind} {reconciler.owner.name} is Ready"
-            kopf.info(body, reason="Ready", message=message + (f" at release {outcome.version}" if outcome.version else ""))
+            reconciler.event("Ready", message + (f" at release {outcome.version}" if outcome.version else ""))
             logger.info(message)

@@ -118,19 +118,23 @@ class Kube:
 
     def apply(self, manifest: dict[str, Any]) -> dict[str, Any]:
         """Server-side applies `manifest` unless the live object already carries its hash."""
+        return self.apply_changed(manifest)[0]
+
+    def apply_changed(self, manifest: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """Like apply; also tells whether a request was sent (the object was new or differed)."""
         meta = manifest["metadata"]
         rtype = resource_type(manifest["apiVersion"], manifest["kind"])
         digest = applied_hash(manifest)
         live = self.get(rtype.api_version, rtype.kind, meta.get("namespace"), meta["name"])
         if live and live["metadata"].get("annotations", {}).get(APPLIED_HASH_ANNOTATION) == digest:
-            return live
+            return live, False
         body = json.loads(json.dumps(manifest))
         body["metadata"].setdefault("annotations", {})[APPLIED_HASH_ANNOTATION] = digest
         return self.request(
             "PATCH", rtype.path(meta.get("namespace"), meta["name"]),
             query=[("fieldManager", FIELD_MANAGER), ("force", "true")],
             body=body, content_type="application/apply-patch+yaml",
-        )
+        ), True
 
     def create(self, manifest: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         """Creates `manifest` unless an object of that name exists; returns (object, created)."""

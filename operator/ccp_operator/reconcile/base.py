@@ -37,6 +37,15 @@ class Reconciler:
         self.owner = Owner(API_VERSION, self.kind, meta["name"], meta["uid"], meta["namespace"])
         self.steps: list[conditions.Condition] = []
         self.extra_status: dict[str, Any] = {}  # status fields known even when the pass waits
+        self.events: list[tuple[str, str, str]] = []  # (Normal|Warning, reason, message) to post
+
+    def event(self, reason: str, message: str, warning: bool = False) -> None:
+        """Records an important step; the handler posts it as a Kubernetes Event."""
+        self.events.append(("Warning" if warning else "Normal", reason, message))
+
+    def previous_reason(self, condition_type: str) -> str | None:
+        cond = conditions.find((self.body.get("status") or {}).get("conditions"), condition_type)
+        return cond.get("reason") if cond else None
 
     def step(self, condition_type: str, done_reason: str, action: Callable[[], T]) -> T:
         """Runs one step and records its condition; a Waiting step records why and stops the pass."""

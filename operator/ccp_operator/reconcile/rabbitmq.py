@@ -7,13 +7,12 @@ import hashlib
 import json
 from typing import Any
 
-from .. import images, placement, render, secrets, workloads
-from ..errors import InvalidSpec, Waiting
+from .. import images, render, secrets, workloads
 from ..services import rabbitmq
-from .base import Outcome, Reconciler
-from .service import rollout_state
+from .base import Outcome
+from .members import MembersReconciler
 
-SERVICE = COMPONENT = "rabbitmq"
+SERVICE = "rabbitmq"
 ADMIN_USER = "admin"
 
 
@@ -44,28 +43,26 @@ def definitions(admin_password: str, user_passwords: dict[str, str]) -> str:
                        "policies": []}, indent=2, sort_keys=True) + "\n"
 
 
-class RabbitMQReconciler(Reconciler):
+class RabbitMQReconciler(MembersReconciler):
     kind = rabbitmq.KIND
+    service = SERVICE
+    default_replicas = rabbitmq.DEFAULT_REPLICAS
+    default_storage = rabbitmq.DEFAULT_STORAGE
+    members = "brokers"
 
     @property
-    def replicas(self) -> int:
-        return self.spec.get("replicas", rabbitmq.DEFAULT_REPLICAS)
+    def peers_service(self) -> str:
+        return f"{self.owner.name}-rabbitmq-nodes"
 
     def user_secret(self, user: str) -> str:
         return f"{self.owner.name}-rabbitmq-user-{user}"
-
-    def validate(self) -> None:
-        if self.replicas % 2 == 0:
-            raise InvalidSpec("spec.replicas", f"{self.replicas} brokers cannot keep a majority when half of them "
-                                               "fail (pause_minority would stop them all); use an odd number")
 
     def reconcile(self) -> Outcome:
         self.validate()
         credentials = self.step("CredentialsReady", "Generated", self._ensure_credentials)
         components = self.step("BrokersReady", "Available", lambda: self._apply_brokers(credentials))
         name, ns = self.owner.name, self.namespace
-        peers = f"{name}-rabbitmq-nodes"
-        endpoint = {"hosts": [f"{name}-rabbitmq-{i}.{peers}.{ns}.svc" for i in range(self.replicas)],
+        endpoint = {"hosts": [f"{name}-rabbitmq-{i}.{self.peers_service}.{ns}.svc" for i in range(self.replicas)],
                     "port": rabbitmq.PORT, "rpcVhost": rabbitmq.RPC_VHOST,
                     "notificationsVhost": rabbitmq.NOTIFICATIONS_VHOST,
                     "adminSecret": f"{name}-rabbitmq-admin",
@@ -82,15 +79,17 @@ class RabbitMQReconciler(Reconciler):
 
     def _apply_brokers(self, credentials: dict[str, Any]) -> dict[str, Any]:
         owner, spec, name, ns = self.owner, self.spec, self.owner.name, self.namespace
-        peers_service = f"{name}-rabbitmq-nodes"
+        peers_service = self.peers_service
         config = render.render_file(rabbitmq.CONFIG_FILE, {
             "peers_service": peers_service, "namespace": ns, "replicas": self.replicas,
             "port": rabbitmq.PORT, "management_port": rabbitmq.MANAGEMENT_PORT})
+        if spec.get("customConfig"):
+            config += "\n# customConfig\n" + spec["customConfig"].rstrip("\n") + "\n"
         self.kube.apply({"apiVersion": "v1", "kind": "ConfigMap",
-                         "metadata": workloads.metadata(owner, f"{name}-rabbitmq-config", SERVICE, COMPONENT),
+                         "metadata": workloads.metadata(owner, f"{name}-rabbitmq-config", SERVICE, SERVICE),
                          "data": {"rabbitmq.conf": config, "enabled_plugins": rabbitmq.ENABLED_PLUGINS}})
         defs = definitions(credentials["admin"]["password"], credentials["users"])
-        self.kube.apply(workloads.secret(owner, f"{name}-rabbitmq-definitions", SERVICE, COMPONENT,
+        self.kube.apply(workloads.secret(owner, f"{name}-rabbitmq-definitions", SERVICE, SERVICE,
                                          {"definitions.json": defs}))
         image = spec.get("image") or images.RABBITMQ
         node_name = f"rabbit@$(POD_NAME).{peers_service}.{ns}.svc"
@@ -122,26 +121,10 @@ class RabbitMQReconciler(Reconciler):
                 {"name": "config", "mountPath": "/etc/rabbitmq/enabled_plugins", "subPath": "enabled_plugins"},
                 {"name": "definitions", "mountPath": "/etc/rabbitmq/definitions", "readOnly": True}],
         }
-        template = workloads.infrastructure_pod(
-            owner, SERVICE, COMPONENT, dedicated=spec.get("dedicated", True),
-            node_selector=placement.merged_node_selector(spec.get("nodeSelector")), containers=[container],
+        return self.apply_members(
+            image=image, containers=[container], init_containers=[init],
             volumes=[{"name": "config", "configMap": {"name": f"{name}-rabbitmq-config"}},
                      {"name": "definitions", "secret": {"secretName": f"{name}-rabbitmq-definitions"}}, cookie],
-            inputs=workloads.inputs_hash(config, defs, image))
-        template["spec"]["initContainers"] = [init]
-        self.kube.apply(workloads.plain_service(owner, SERVICE, COMPONENT, peers_service, {
-            "epmd": rabbitmq.EPMD_PORT, "distribution": rabbitmq.DISTRIBUTION_PORT, "amqp": rabbitmq.PORT},
-            headless=True))
-        self.kube.apply(workloads.plain_service(owner, SERVICE, COMPONENT, f"{name}-rabbitmq", {
-            "amqp": rabbitmq.PORT, "management": rabbitmq.MANAGEMENT_PORT}))
-        if self.replicas > 1:
-            self.kube.apply(workloads.budget(owner, SERVICE, COMPONENT, f"{name}-rabbitmq"))
-        live = self.kube.apply(workloads.stateful_set(
-            owner, SERVICE, COMPONENT, replicas=self.replicas, template=template, peers_service=peers_service,
-            storage=spec.get("storage") or {"size": rabbitmq.DEFAULT_STORAGE}))
-        state = rollout_state(live, self.replicas)
-        if not state["done"]:
-            raise Waiting("RollingOut", f"waiting for RabbitMQ brokers: {state['ready']}/{self.replicas} ready",
-                          soon=True)
-        return {COMPONENT: {"replicas": self.replicas, "readyReplicas": state["ready"],
-                            "updatedReplicas": state["updated"], "image": image}}
+            inputs=workloads.inputs_hash(config, defs, image),
+            peer_ports={"epmd": rabbitmq.EPMD_PORT, "distribution": rabbitmq.DISTRIBUTION_PORT, "amqp": rabbitmq.PORT},
+            client_ports={"amqp": rabbitmq.PORT, "management": rabbitmq.MANAGEMENT_PORT})

@@ -88,12 +88,14 @@ class ServiceReconciler(Reconciler):
         credentials = self._ensure_credentials()
         context = self._context(deps, credentials)
         if self.definition.databases:
-            self.step("DatabaseReady", "Created", lambda: self._run_job(self._database_step(), context, deps))
+            self.step("DatabaseReady", "Created",
+                      lambda: self._run_job(self._database_step(), context, deps, "DatabaseReady"))
         for step in self.definition.jobs:
-            self.step(self._step_condition(step), "Completed", lambda s=step: self._run_job(s, context, deps))
+            condition = self._step_condition(step)
+            self.step(condition, "Completed", lambda s=step, c=condition: self._run_job(s, context, deps, c))
         if self.definition.endpoints and self.definition.name != "keystone":
             self.step("KeystoneRegistered", "Registered",
-                       lambda: self._run_job(self._registration_step(), context, deps))
+                      lambda: self._run_job(self._registration_step(), context, deps, "KeystoneRegistered"))
         components = self.step("WorkloadsReady", "Available", lambda: self._apply_components(context))
         return Outcome(components, self._endpoint(context), self.version)
 
@@ -212,7 +214,8 @@ class ServiceReconciler(Reconciler):
                 env.append(from_secret("SERVICE_PASSWORD", self.credentials_secret, "keystone-password"))
         return env
 
-    def _run_job(self, step: JobStep, context: dict[str, Any], deps: dict[str, dict[str, Any]]) -> None:
+    def _run_job(self, step: JobStep, context: dict[str, Any], deps: dict[str, dict[str, Any]],
+                 condition: str) -> None:
         """Creates the step's Job if its current version does not exist, and waits for it."""
         kolla_image = step.image != "mariadb"
         image = (images.MARIADB if not kolla_image
@@ -243,13 +246,17 @@ class ServiceReconciler(Reconciler):
         live = self.kube.get("batch/v1", "Job", self.namespace, name)
         if live is None:
             live, _ = self.kube.create(manifest)
+            self.event("JobStarted", f"{step.name}: started Job {name}")
         status = live.get("status") or {}
         if status.get("succeeded"):
             return
         if conditions.is_true(status.get("conditions"), "Failed"):
             failed = conditions.find(status["conditions"], "Failed") or {}
-            raise Waiting("JobFailed", f"Job {name} failed ({failed.get('reason', '')}: {failed.get('message', '')}); "
-                                       "delete it to run the step again")
+            message = (f"Job {name} failed ({failed.get('reason', '')}: {failed.get('message', '')}); "
+                       "delete it to run the step again")
+            if self.previous_reason(condition) != "JobFailed":
+                self.event("JobFailed", f"{step.name}: {message}", warning=True)
+            raise Waiting("JobFailed", message)
         raise Waiting("JobRunning", f"waiting for Job {name} to complete", soon=True)
 
     # -- workloads -------------------------------------------------------------------------------
@@ -275,8 +282,11 @@ class ServiceReconciler(Reconciler):
             pdb = workloads.disruption_budget(self.owner, self.definition, component, settings)
             if pdb:
                 self.kube.apply(pdb)
-            live = self.kube.apply(workloads.workload(self.owner, self.definition, component, settings, template,
-                                                      self.version))
+            live, sent = self.kube.apply_changed(
+                workloads.workload(self.owner, self.definition, component, settings, template, self.version))
+            if sent:
+                self.event("Applied", f"{component.name}: {settings.replicas} replicas of {settings.image}, "
+                                      f"inputs {digest[:12]}")
             state = rollout_state(live, settings.replicas)
             observed[component.name] = {"replicas": settings.replicas, "readyReplicas": state["ready"],
                                         "updatedReplicas": state["updated"], "image": settings.image}

@@ -32,7 +32,8 @@ STORAGE = s.obj("The member's persistent volume.", {
 
 
 def section() -> dict:
-    component = s.component(DESCRIPTION, DEFAULT_REPLICAS, dedicated=True, max_replicas=9)
+    component = s.component(DESCRIPTION, DEFAULT_REPLICAS, dedicated=True, max_replicas=9, versioned=False,
+                            custom_config="MariaDB option file lines layered after the rendered galera.cnf.")
     component["properties"]["storage"] = STORAGE
     return component["properties"]
 

@@ -36,7 +36,8 @@ STORAGE = s.obj("The broker's persistent volume (quorum queue data and node stat
 
 
 def section() -> dict:
-    component = s.component(DESCRIPTION, DEFAULT_REPLICAS, dedicated=True, max_replicas=9)
+    component = s.component(DESCRIPTION, DEFAULT_REPLICAS, dedicated=True, max_replicas=9, versioned=False,
+                            custom_config="rabbitmq.conf lines appended after the rendered ones (later keys win).")
     component["properties"]["storage"] = STORAGE
     return component["properties"]
 

@@ -1,0 +1,83 @@
+"""On the ra-1000 profile: seconds from applying examples/controlplane-1000.yaml to Ready, the
+write requests the operator sends while idle afterwards (from the API server's audit log, where
+the operator has its own user), and the operator's peak memory.
+
+    python bench/controlplane_ready.py [--idle 300]
+
+Uses its own state directory, so a running demo cluster is left alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections import Counter
+from pathlib import Path
+
+from ccp_operator.kube.client import Kube
+from localcluster import LocalCluster
+from localcluster.cluster import CACHE_ROOT
+from localcluster.controlplane import OPERATOR, apply_plane, install_crds, start_operator, wait_plane_ready
+
+ROOT = Path(__file__).resolve().parents[1]
+WRITES = {"create", "update", "patch", "delete", "deletecollection"}
+
+
+def operator_writes(audit_log: Path, offset: int) -> Counter:
+    counts: Counter = Counter()
+    with open(audit_log, "rb") as handle:
+        handle.seek(offset)
+        for line in handle:
+            event = json.loads(line)
+            if event["user"]["username"] == OPERATOR and event["verb"] in WRITES:
+                ref = event.get("objectRef", {})
+                counts[f"{event['verb']} {ref.get('resource')}{'/' + ref['subresource'] if ref.get('subresource') else ''}"] += 1
+    return counts
+
+
+def memory_mib(pid: int) -> dict[str, float]:
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmHWM", "VmRSS"):
+            fields[key] = int(value.split()[0]) / 1024
+    return fields
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--idle", type=float, default=300.0, help="seconds of idleness to count writes over")
+    parser.add_argument("--profile", default="ra-1000")
+    args = parser.parse_args()
+
+    cluster = LocalCluster(CACHE_ROOT / "bench-cluster", progress=lambda m: print(f"  {m}", flush=True))
+    cluster.down()
+    try:
+        cluster.up(args.profile, timeout=1200)
+        install_crds(cluster, ROOT / "crds")
+        pid = start_operator(cluster)
+        kube = Kube(cluster.api_client())
+        mark = cluster.audit_log.stat().st_size
+        body = apply_plane(cluster, ROOT / "examples" / "controlplane-1000.yaml")
+        ready_seconds = wait_plane_ready(kube, body["metadata"]["namespace"], body["metadata"]["name"], 1800,
+                                         lambda m: print(m, flush=True))
+        to_ready = operator_writes(cluster.audit_log, mark)
+        time.sleep(30)  # retries already scheduled when Ready was reached finish first
+        idle_mark = cluster.audit_log.stat().st_size
+        print(f"  idle for {args.idle:.0f}s ...", flush=True)
+        time.sleep(args.idle)
+        idle = operator_writes(cluster.audit_log, idle_mark)
+        memory = memory_mib(pid)
+    finally:
+        cluster.down()
+
+    print(f"profile                              {args.profile}")
+    print(f"apply -> Ready                       {ready_seconds:.1f} s")
+    print(f"operator writes until Ready          {sum(to_ready.values())}")
+    print(f"operator writes in {args.idle:.0f}s idle           {sum(idle.values())} {dict(idle) if idle else ''}")
+    print(f"operator memory                      peak {memory['VmHWM']:.0f} MiB, now {memory['VmRSS']:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""What the quorum services (Galera, RabbitMQ) share: an odd member count, and members as a
+StatefulSet with a peers Service, a client Service and a disruption budget."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import placement, workloads
+from ..errors import InvalidSpec, Waiting
+from .base import Reconciler
+from .service import rollout_state
+
+
+class MembersReconciler(Reconciler):
+    service = ""          # the app.kubernetes.io/name and component of the members
+    default_replicas = 3
+    default_storage = ""
+    members = "members"   # what to call them in messages
+
+    @property
+    def replicas(self) -> int:
+        return self.spec.get("replicas", self.default_replicas)
+
+    @property
+    def peers_service(self) -> str:
+        return f"{self.owner.name}-{self.service}-peers"
+
+    @property
+    def client_service(self) -> str:
+        return f"{self.owner.name}-{self.service}"
+
+    def validate(self) -> None:
+        if self.replicas % 2 == 0:
+            raise InvalidSpec("spec.replicas", f"{self.replicas} {self.members} cannot keep a majority when half of "
+                                               "them fail; use an odd number (1, 3, 5, ...)")
+
+    def apply_members(self, *, image: str, containers: list[dict[str, Any]], volumes: list[dict[str, Any]],
+                      inputs: str, peer_ports: dict[str, int], client_ports: dict[str, int],
+                      init_containers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """Applies the members and their Services; waits until every member runs the template."""
+        owner, spec, service = self.owner, self.spec, self.service
+        template = workloads.infrastructure_pod(
+            owner, service, service, dedicated=spec.get("dedicated", True),
+            node_selector=placement.merged_node_selector(spec.get("nodeSelector")), containers=containers,
+            volumes=volumes, inputs=inputs)
+        if init_containers:
+            template["spec"]["initContainers"] = init_containers
+        self.kube.apply(workloads.plain_service(owner, service, service, self.peers_service, peer_ports,
+                                                headless=True))
+        self.kube.apply(workloads.plain_service(owner, service, service, self.client_service, client_ports))
+        if self.replicas > 1:
+            self.kube.apply(workloads.budget(owner, service, service, self.client_service))
+        live = self.kube.apply(workloads.stateful_set(
+            owner, service, service, replicas=self.replicas, template=template, peers_service=self.peers_service,
+            storage=spec.get("storage") or {"size": self.default_storage}))
+        state = rollout_state(live, self.replicas)
+        if not state["done"]:
+            raise Waiting("RollingOut", f"waiting for {self.kind} {self.members}: "
+                                        f"{state['ready']}/{self.replicas} ready", soon=True)
+        return {service: {"replicas": self.replicas, "readyReplicas": state["ready"],
+                          "updatedReplicas": state["updated"], "image": image}}
