@@ -11,11 +11,12 @@ from localcluster import LocalCluster, nodes, tools_bin_dir
 from localcluster.cluster import COMPONENTS
 from localcluster.processes import is_alive
 
-VERSIONS = dict(
-    line.split("=", 1) for line in
-    (open(os.path.join(os.path.dirname(__file__), "../../hack/versions.env")).read().splitlines())
-    if line and not line.startswith("#")
-)
+VERSIONS = {
+    name: value.split(":-", 1)[1].rstrip("}")
+    for name, value in (line.split("=", 1) for line in
+                        open(os.path.join(os.path.dirname(__file__), "../../hack/versions.env")).read().splitlines()
+                        if line and not line.startswith("#"))
+}
 
 
 def test_apiserver_reports_the_pinned_release(kube):
