@@ -7,7 +7,7 @@ CLUSTER := $(VENV)/bin/ccp-localcluster
 PROFILE ?= small
 PYTEST_ARGS ?=
 
-.PHONY: help tools venv up down nodes demo test unit integration bench clean
+.PHONY: help tools system-deps venv up down nodes demo test unit integration bench clean
 
 help:
 	@echo "make demo          the ra-1000 cluster, the operator, and examples/controlplane-1000.yaml Ready"
@@ -20,9 +20,12 @@ help:
 tools:
 	hack/build-tools.sh
 
+system-deps:
+	hack/install-system-deps.sh
+
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml images/galera/pyproject.toml
 	hack/venv.sh $(VENV)
 
 up: tools venv
@@ -37,14 +40,14 @@ nodes: venv
 demo: tools venv
 	$(PYTHON) -m localcluster.demo --profile ra-1000
 
-test: tools venv
+test: tools system-deps venv
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
 
 unit: venv
 	$(PYTHON) -m pytest tests/unit $(PYTEST_ARGS)
 
-integration: tools venv
-	$(PYTHON) -m pytest tests/integration $(PYTEST_ARGS)
+integration: tools system-deps venv
+	$(PYTHON) -m pytest tests/system tests/integration $(PYTEST_ARGS)
 
 bench: tools venv
 	$(PYTHON) bench/cluster_up_down.py --profile ra-1000

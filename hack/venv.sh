@@ -15,6 +15,6 @@ if [[ ! -x "$venv/bin/python" ]]; then
   "$python" -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$root[test]"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$root[test]" -e "$root/images/galera"
 touch "$venv/.installed"
 echo "venv: ready ($("$venv/bin/python" --version), $venv)"

@@ -1,0 +1,77 @@
+"""The writer election against a real etcd: one writer at a time, fenced before replaced."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlparse
+
+import pytest
+from etcd3gw.client import Etcd3Client
+
+from ccp_galera_agent.election import WriterLease
+
+PREFIX = "/ccp/galera/test"
+
+
+def member(etcd, name, ttl=3, margin=1.0):
+    url = urlparse(etcd.url)
+    return WriterLease(Etcd3Client(host=url.hostname, port=url.port, timeout=2), PREFIX, name, ttl=ttl,
+                       margin=margin)
+
+
+def test_only_one_member_becomes_the_writer(etcd):
+    a, b, c = (member(etcd, n) for n in ("galera-0", "galera-1", "galera-2"))
+    assert a.acquire()
+    assert not b.acquire() and not c.acquire()
+    assert b.writer() == "galera-0" and a.held and not b.held
+
+
+def test_a_writer_stepping_down_hands_over_at_once(etcd):
+    a, b = member(etcd, "galera-0"), member(etcd, "galera-1")
+    assert a.acquire()
+    a.release()
+    assert not a.held
+    assert b.acquire()
+    assert a.writer() == "galera-1"
+    assert not a.renew(), "a released writer cannot renew its way back"
+
+
+def test_a_silent_writer_is_fenced_before_another_can_take_over(etcd):
+    a, b = member(etcd, "galera-0", ttl=3, margin=1.0), member(etcd, "galera-1", ttl=3, margin=1.0)
+    assert a.acquire()
+    fenced_at = acquired_at = None
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and acquired_at is None:
+        if fenced_at is None and not a.held:
+            fenced_at = time.monotonic()  # `a` stops renewing (hung): by its own clock, it must fence now
+        if b.acquire():
+            acquired_at = time.monotonic()
+        time.sleep(0.05)
+    assert fenced_at is not None and acquired_at is not None
+    assert fenced_at < acquired_at, "the new writer was promoted before the old one fenced itself"
+    assert acquired_at - fenced_at >= 0.5
+    assert not a.renew() and b.writer() == "galera-1"
+
+
+def test_renewals_keep_the_role(etcd):
+    a, b = member(etcd, "galera-0", ttl=2, margin=0.5), member(etcd, "galera-1")
+    assert a.acquire()
+    for _ in range(8):  # four lease lengths
+        time.sleep(0.5)
+        assert a.renew()
+    assert not b.acquire()
+
+
+def test_an_unreachable_etcd_keeps_the_role_only_until_the_fencing_deadline(etcd):
+    a = member(etcd, "galera-0", ttl=3, margin=1.0)
+    assert a.acquire()
+    etcd.stop()
+    assert a.renew(), "a brief etcd outage does not fence the writer at once"
+    time.sleep(2.2)
+    assert not a.renew() and not a.held
+
+
+@pytest.mark.parametrize("ttl, margin", [(3, 3), (2, 5)])
+def test_margin_must_be_shorter_than_the_lease(etcd, ttl, margin):
+    with pytest.raises(ValueError):
+        member(etcd, "galera-0", ttl=ttl, margin=margin)
