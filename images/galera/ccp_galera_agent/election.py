@@ -40,6 +40,11 @@ class WriterLease:
         return values[0].decode() if values else None
 
     @property
+    def active(self) -> bool:
+        """True from a successful acquire until release or a failed renewal."""
+        return self._lease is not None
+
+    @property
     def held(self) -> bool:
         """True while this member may still act as the writer by its own clock."""
         return self._lease is not None and self.clock() < self._renewed_at + self.ttl - self.margin

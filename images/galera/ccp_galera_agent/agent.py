@@ -1,0 +1,294 @@
+"""The agent's life beside one member: find its position, agree on how to start, start mysqld,
+then report, elect and fence every second until mysqld ends.
+
+Keys under the cluster's prefix in etcd:
+  members/<name>   this member's Report (JSON), under a lease: it expires when the agent dies
+  writer           the writer's name, under the writer's lease (see election.py)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from etcd3gw.client import Etcd3Client
+
+from .election import WriterLease
+from .mysql import Mysqld
+from .recovery import NULL_UUID, Decision, Position, Report, decide, parse_grastate, parse_recovered
+
+log = logging.getLogger("ccp_galera_agent")
+
+TICK = 1.0
+REPORT_TTL = 10
+# A member outside the Primary component for this long is stuck: liveness fails and it restarts.
+STUCK_AFTER = 60.0
+
+
+@dataclass
+class Config:
+    name: str                                  # this member
+    members: dict[str, str]                    # every member's name -> its Galera address (host[:port])
+    etcd_host: str
+    etcd_port: int
+    prefix: str                                # per-cluster key prefix
+    datadir: Path
+    socket: str
+    mysqld: list[str]                          # mysqld command line without the wsrep start options
+    root_password: str = ""
+    sst_user: str = "sst"
+    sst_password: str = ""
+    writer_ttl: int = 6
+    fence_margin: float = 2.0
+    health_port: int = 0                       # 0: no health endpoint
+    force_bootstrap_file: Path | None = None   # holds a member name when the operator forces one
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_file(cls, path: Path) -> "Config":
+        data = json.loads(path.read_text())
+        data["datadir"] = Path(data["datadir"])
+        if data.get("force_bootstrap_file"):
+            data["force_bootstrap_file"] = Path(data["force_bootstrap_file"])
+        if data.get("root_password_file"):
+            data["root_password"] = Path(data.pop("root_password_file")).read_text().strip()
+        return cls(**data)
+
+
+class Agent:
+    def __init__(self, config: Config):
+        self.config = config
+        self.etcd = Etcd3Client(host=config.etcd_host, port=config.etcd_port, timeout=2)
+        self.prefix = config.prefix.rstrip("/")
+        self.mysqld = Mysqld(config.socket, "root", config.root_password)
+        self.writer = WriterLease(self.etcd, self.prefix, config.name, ttl=config.writer_ttl,
+                                  margin=config.fence_margin)
+        self.process: subprocess.Popen | None = None
+        self.report_lease = None
+        self.status: dict[str, Any] | None = None
+        self.outside_primary_since: float | None = None
+        self.stopping = threading.Event()
+
+    # -- state ---------------------------------------------------------------------------
+
+    def is_empty(self) -> bool:
+        """No database of this cluster here (never initialised, or wiped)."""
+        grastate = self.config.datadir / "grastate.dat"
+        return not grastate.exists() or parse_grastate(grastate.read_text()).uuid == NULL_UUID
+
+    def position(self) -> Position | None:
+        grastate = self.config.datadir / "grastate.dat"
+        if not grastate.exists():
+            return None
+        position = parse_grastate(grastate.read_text())
+        if position.seqno >= 0:
+            return position
+        recovered = self.recover()
+        return Position(*recovered, position.safe_to_bootstrap) if recovered else position
+
+    def recover(self) -> tuple[str, int] | None:
+        """The last committed position in InnoDB after a crash (`mariadbd --wsrep-recover`)."""
+        log_file = self.config.datadir / "wsrep-recover.log"
+        subprocess.run([*self.config.mysqld, "--wsrep-recover", f"--log-error={log_file}"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600, check=False)
+        return parse_recovered(log_file.read_text(errors="replace")) if log_file.exists() else None
+
+    def report(self, position: Position | None) -> None:
+        report = Report(self.config.name, empty=self.is_empty(), position=position,
+                        running=self.process is not None and self.process.poll() is None and self.status is not None,
+                        wsrep=self.status or {})
+        if self.report_lease is None:
+            self.report_lease = self.etcd.lease(REPORT_TTL)
+        else:
+            self.report_lease.refresh()
+        self.etcd.put(f"{self.prefix}/members/{self.config.name}", json.dumps(report.to_json()),
+                      lease=self.report_lease)
+
+    def reports(self) -> dict[str, Report]:
+        result = {}
+        for value, meta in self.etcd.get_prefix(f"{self.prefix}/members/"):
+            report = Report.from_json(json.loads(value))
+            result[report.member] = report
+        return result
+
+    def forced_member(self) -> str | None:
+        path = self.config.force_bootstrap_file
+        if path and path.exists():
+            return path.read_text().strip() or None
+        return None
+
+    # -- starting ---------------------------------------------------------------------------
+
+    def gcomm(self, bootstrap: bool) -> str:
+        if bootstrap:
+            return "gcomm://"
+        return "gcomm://" + ",".join(address for address in self.config.members.values())
+
+    def decide_start(self) -> Decision:
+        """Reports this member's position until the members agree how it should start."""
+        position = self.position()
+        while not self.stopping.is_set():
+            self.report(position)
+            decision = decide(self.reports(), sorted(self.config.members), self.forced_member())
+            if decision.action == "join" or (decision.action == "bootstrap" and decision.member == self.config.name):
+                return decision
+            if decision.action == "bootstrap":
+                log.info("waiting for %s to bootstrap the cluster", decision.member)
+            else:
+                log.info("%s", decision.reason)
+            time.sleep(TICK)
+        return Decision("wait", reason="stopping")
+
+    def initialise(self) -> bool:
+        """Creates the system tables in an empty data directory; True when it did."""
+        if (self.config.datadir / "mysql").exists():
+            return False
+        self.config.datadir.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={self.config.datadir}",
+                        "--auth-root-authentication-method=normal", "--skip-test-db", *self.config.extra.get(
+                            "install_db_args", [])], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       check=True, timeout=300)
+        return True
+
+    def provision(self) -> None:
+        """On a brand-new cluster, by its first member: the root password and the SST account."""
+        blank = Mysqld(self.config.socket, "root", "")
+        deadline = time.monotonic() + 120
+        while blank.status() is None and time.monotonic() < deadline:
+            time.sleep(0.5)
+        root, sst = self.config.root_password, self.config.sst_password
+        blank.execute(
+            f"CREATE USER IF NOT EXISTS '{self.config.sst_user}'@'localhost' IDENTIFIED BY '{sst}'",
+            f"GRANT RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR ON *.* TO '{self.config.sst_user}'@'localhost'",
+            f"CREATE USER IF NOT EXISTS 'root'@'%' IDENTIFIED BY '{root}'",
+            "GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION",
+            f"ALTER USER 'root'@'localhost' IDENTIFIED BY '{root}'")
+        log.info("provisioned the root and SST accounts")
+
+    def start_mysqld(self, decision: Decision) -> None:
+        bootstrap = decision.action == "bootstrap"
+        if bootstrap:
+            # Galera refuses to bootstrap from a member not marked safe: the decision made it so.
+            grastate = self.config.datadir / "grastate.dat"
+            if grastate.exists():
+                grastate.write_text(grastate.read_text().replace("safe_to_bootstrap: 0", "safe_to_bootstrap: 1"))
+        argv = [*self.config.mysqld, f"--wsrep-cluster-address={self.gcomm(bootstrap)}", "--read-only=ON",
+                f"--wsrep-sst-auth={self.config.sst_user}:{self.config.sst_password}"]
+        log.info("starting mysqld (%s: %s)", decision.action, decision.reason)
+        self.process = subprocess.Popen(argv)
+
+    # -- running ----------------------------------------------------------------------------
+
+    def synced(self) -> bool:
+        status = self.status or {}
+        return (status.get("cluster_status") == "Primary" and status.get("local_state") == "4"
+                and status.get("ready") == "ON")
+
+    def tick(self) -> None:
+        self.status = self.mysqld.status()
+        now = time.monotonic()
+        if self.status and self.status.get("cluster_status") == "Primary":
+            self.outside_primary_since = None
+        elif self.outside_primary_since is None:
+            self.outside_primary_since = now
+        try:
+            self.report(None if not self.status else Position(self.status.get("cluster_state_uuid", NULL_UUID),
+                                                              int(self.status.get("last_committed", -1))))
+        except Exception as exc:  # noqa: BLE001 - etcd down: keep serving, the election decides the role
+            log.warning("cannot report to etcd: %s", exc)
+        self.elect()
+
+    def elect(self) -> None:
+        healthy = self.synced()
+        if self.writer.active:
+            if healthy and self.writer.renew():
+                return
+            self.step_down("not healthy" if not healthy else "lost the writer lease")
+            return
+        if self.status and not self.status.get("read_only"):
+            self.fence("a standby must not accept writes")
+        if healthy:
+            try:
+                current = self.writer.writer()
+            except Exception:  # noqa: BLE001
+                return
+            if current is None and self.writer.acquire():
+                try:
+                    self.mysqld.set_read_only(False)
+                    log.info("became the writer")
+                except Exception:  # noqa: BLE001
+                    self.step_down("cannot leave read-only")
+
+    def fence(self, why: str) -> None:
+        try:
+            killed = self.mysqld.fence()
+            log.warning("fenced (%s): read-only, %d client sessions ended", why, killed)
+        except Exception as exc:  # noqa: BLE001 - a dead or hung mysqld accepts no writes either
+            log.warning("fencing (%s) failed: %s", why, exc)
+
+    def step_down(self, why: str) -> None:
+        self.fence(why)
+        self.writer.release()
+        log.warning("stepped down as writer: %s", why)
+
+    # -- health ----------------------------------------------------------------------------
+
+    def ready(self) -> bool:
+        return self.synced()
+
+    def live(self) -> bool:
+        if self.process is None or self.process.poll() is not None:
+            return False
+        stuck = self.outside_primary_since is not None and time.monotonic() - self.outside_primary_since > STUCK_AFTER
+        return not stuck
+
+    def serve_health(self) -> None:
+        agent = self
+
+        class Health(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - the http.server API
+                check = {"/ready": agent.ready, "/live": agent.live}.get(self.path)
+                ok = check is not None and check()
+                self.send_response(200 if ok else 503)
+                self.end_headers()
+                self.wfile.write(b"ok\n" if ok else b"no\n")
+
+            def log_message(self, *args):
+                pass
+
+        server = ThreadingHTTPServer(("0.0.0.0", self.config.health_port), Health)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    # -- main ------------------------------------------------------------------------------
+
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, lambda *_: self.stopping.set())
+        if self.config.health_port:
+            self.serve_health()
+        new = self.initialise()
+        decision = self.decide_start()
+        if self.stopping.is_set():
+            return 0
+        self.start_mysqld(decision)
+        if new and decision.action == "bootstrap":
+            self.provision()
+        while not self.stopping.is_set() and self.process.poll() is None:
+            self.tick()
+            self.stopping.wait(TICK)
+        code = self.process.poll()
+        if self.writer.active:
+            self.writer.release()
+        if code is None:
+            self.process.terminate()
+            code = self.process.wait()
+        log.info("mysqld ended with %s", code)
+        return 0 if self.stopping.is_set() else 1

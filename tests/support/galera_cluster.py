@@ -1,0 +1,172 @@
+"""Three real MariaDB/galera-4 members with their agents and a real etcd, on loopback ports."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pymysql
+from etcd3gw.client import Etcd3Client
+
+from .etcd_server import EtcdServer, free_port
+
+PROVIDER = "/usr/lib/galera/libgalera_smm.so"
+ROOT_PASSWORD = "root-Pa55"
+SST_PASSWORD = "sst-Pa55"
+APP_USER, APP_PASSWORD = "app", "app-Pa55"
+
+
+@dataclass
+class Member:
+    name: str
+    root: Path
+    port: int
+    galera_port: int
+    ist_port: int
+    sst_port: int
+    agent: subprocess.Popen | None = None
+
+    @property
+    def datadir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def socket(self) -> str:
+        return str(self.root / "mysqld.sock")
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.galera_port}"
+
+    def mysqld_argv(self) -> list[str]:
+        return ["mariadbd", "--no-defaults", f"--datadir={self.datadir}", f"--socket={self.socket}",
+                f"--port={self.port}", "--bind-address=127.0.0.1", "--user=root",
+                f"--log-error={self.root / 'mysqld.err'}", f"--pid-file={self.root / 'mysqld.pid'}",
+                "--binlog-format=ROW", "--default-storage-engine=InnoDB", "--innodb-autoinc-lock-mode=2",
+                "--innodb-flush-log-at-trx-commit=1", "--skip-name-resolve",
+                "--wsrep-on=ON", f"--wsrep-provider={PROVIDER}", "--wsrep-cluster-name=ccp-test",
+                f"--wsrep-node-name={self.name}", f"--wsrep-node-address={self.address}",
+                f"--wsrep-provider-options=gmcast.listen_addr=tcp://{self.address};"
+                f"ist.recv_addr=127.0.0.1:{self.ist_port};gcache.size=128M;evs.suspect_timeout=PT3S;"
+                "evs.inactive_timeout=PT6S;evs.keepalive_period=PT1S;evs.inactive_check_period=PT1S",
+                f"--wsrep-sst-receive-address=127.0.0.1:{self.sst_port}", "--wsrep-sst-method=mariabackup"]
+
+    def mysqld_pid(self) -> int | None:
+        try:
+            pid = int((self.root / "mysqld.pid").read_text().strip())
+            os.kill(pid, 0)
+            return pid
+        except (OSError, ValueError):
+            return None
+
+
+class GaleraCluster:
+    def __init__(self, root: Path, etcd: EtcdServer, size: int = 3, prefix: str = "/ccp/galera/test"):
+        self.etcd = etcd
+        self.prefix = prefix
+        self.members = [Member(f"galera-{i}", root / f"galera-{i}", free_port(), free_port(), free_port(),
+                               free_port()) for i in range(size)]
+        for member in self.members:
+            member.root.mkdir(parents=True, exist_ok=True)
+        url = urlparse(etcd.url)
+        self.client = Etcd3Client(host=url.hostname, port=url.port, timeout=2)
+
+    def config(self, member: Member) -> Path:
+        url = urlparse(self.etcd.url)
+        path = member.root / "agent.json"
+        path.write_text(json.dumps({
+            "name": member.name, "members": {m.name: m.address for m in self.members},
+            "etcd_host": url.hostname, "etcd_port": url.port, "prefix": self.prefix,
+            "datadir": str(member.datadir), "socket": member.socket, "mysqld": member.mysqld_argv(),
+            "root_password": ROOT_PASSWORD, "sst_password": SST_PASSWORD, "writer_ttl": 5, "fence_margin": 2.0,
+            "force_bootstrap_file": str(member.root / "force-bootstrap"),
+            # The tests run as root; in the image the agent and mysqld run as the mysql user.
+            "extra": {"install_db_args": ["--user=root"]},
+        }))
+        return path
+
+    def start(self, member: Member) -> None:
+        log = open(member.root / "agent.log", "ab")
+        member.agent = subprocess.Popen([sys.executable, "-m", "ccp_galera_agent.main", str(self.config(member))],
+                                        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+
+    def start_all(self) -> None:
+        for member in self.members:
+            self.start(member)
+
+    def kill(self, member: Member) -> None:
+        """kill -9 of the member's mysqld and agent (the pod dies)."""
+        for pid in (member.mysqld_pid(), member.agent.pid if member.agent else None):
+            if pid:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        if member.agent:
+            member.agent.wait(timeout=10)
+        self._wait_gone(member)
+
+    def _wait_gone(self, member: Member, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while member.mysqld_pid() and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    def stop_all(self) -> None:
+        for member in self.members:
+            if member.agent and member.agent.poll() is None:
+                member.agent.terminate()
+        for member in self.members:
+            if member.agent:
+                try:
+                    member.agent.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    member.agent.kill()
+            pid = member.mysqld_pid()
+            if pid:
+                os.kill(pid, signal.SIGKILL)
+            self._wait_gone(member)
+
+    def writer(self) -> str | None:
+        values = self.client.get(f"{self.prefix}/writer")
+        return values[0].decode() if values else None
+
+    def member(self, name: str) -> Member:
+        return next(m for m in self.members if m.name == name)
+
+    def root(self, member: Member) -> pymysql.connections.Connection:
+        return pymysql.connect(unix_socket=member.socket, user="root", password=ROOT_PASSWORD, autocommit=True,
+                               connect_timeout=3, read_timeout=5)
+
+    def status(self, member: Member) -> dict[str, str] | None:
+        try:
+            with self.root(member) as connection, connection.cursor() as cursor:
+                cursor.execute("SHOW GLOBAL STATUS LIKE 'wsrep_%'")
+                return dict(cursor.fetchall())
+        except pymysql.MySQLError:
+            return None
+
+    def check_agents(self) -> None:
+        for member in self.members:
+            if member.agent and member.agent.poll() is not None:
+                raise AssertionError(f"the agent of {member.name} exited {member.agent.returncode}:\n"
+                                     f"{self.log(member)}")
+
+    def synced(self) -> list[str]:
+        result = []
+        for member in self.members:
+            status = self.status(member) or {}
+            if status.get("wsrep_local_state_comment") == "Synced" and status.get("wsrep_cluster_status") == "Primary":
+                result.append(member.name)
+        return result
+
+    def log(self, member: Member, lines: int = 30) -> str:
+        text = (member.root / "agent.log").read_text(errors="replace") if (member.root / "agent.log").exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
