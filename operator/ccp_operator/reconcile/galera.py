@@ -12,6 +12,15 @@ from .members import MembersReconciler
 SERVICE = "galera"
 
 
+def haproxy_config(members: list[tuple[str, str]], bind: str,
+                   admin_socket: str = galera.HAPROXY_ADMIN_SOCKET) -> str:
+    """The writer endpoint's HAProxy configuration; `members` are (name, host:port) pairs."""
+    return render.render_file(galera.HAPROXY_CONFIG, {
+        "members": [{"name": name, "address": address} for name, address in members], "bind": bind,
+        "admin_socket": admin_socket, "backend": galera.WRITER_BACKEND,
+        "max_connections": galera.HAPROXY_MAX_CONNECTIONS})
+
+
 class GaleraReconciler(MembersReconciler):
     kind = galera.KIND
     service = SERVICE

@@ -38,3 +38,8 @@ def section() -> dict:
     return component["properties"]
 
 CONFIG_FILE = ConfigFile("galera.cnf", CONFIG_TEMPLATE, "/etc/mysql/conf.d/galera.cnf")
+HAPROXY_CONFIG = ConfigFile("haproxy.cfg", "galera/haproxy.cfg.j2", "/usr/local/etc/haproxy/haproxy.cfg")
+WRITER_BACKEND = "galera-writer"
+HAPROXY_ADMIN_SOCKET = "/var/run/haproxy/admin.sock"
+# One client connection costs HAProxy two descriptors; Galera takes at most MAX_CONNECTIONS anyway.
+HAPROXY_MAX_CONNECTIONS = 8000

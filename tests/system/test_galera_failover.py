@@ -1,0 +1,75 @@
+"""Failover through the writer endpoint: HAProxy as the operator configures it, its router, three
+real Galera members with agents, etcd, and a client that keeps writing. No acknowledged commit is
+lost, and no two members ever accept writes at the same time."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from support.galera_cluster import APP_PASSWORD, APP_USER, GaleraCluster
+from support.waiting import wait_for
+from support.writer_proxy import Writer, WriterProxy
+
+
+@pytest.fixture
+def stack(tmp_path, etcd):
+    cluster = GaleraCluster(tmp_path / "galera", etcd)
+    proxy = WriterProxy(tmp_path / "haproxy", cluster)
+    cluster.start_all()
+    try:
+        wait_for(lambda: cluster.check_agents() or (len(cluster.synced()) == 3 and cluster.writer()),
+                 timeout=180, what="three Synced members and a writer")
+        with cluster.root(cluster.member(cluster.writer())) as connection, connection.cursor() as cursor:
+            cursor.execute("CREATE DATABASE ledger")
+            cursor.execute("CREATE TABLE ledger.entries (id BIGINT AUTO_INCREMENT PRIMARY KEY, "
+                           "sequence BIGINT NOT NULL UNIQUE, node VARCHAR(64) NOT NULL)")
+            cursor.execute(f"CREATE USER '{APP_USER}'@'%' IDENTIFIED BY '{APP_PASSWORD}'")
+            cursor.execute(f"GRANT ALL PRIVILEGES ON ledger.* TO '{APP_USER}'@'%'")
+        proxy.start()
+        yield cluster, proxy
+    finally:
+        proxy.stop()
+        cluster.stop_all()
+
+
+def sequences_on(cluster, member) -> set[int]:
+    with cluster.root(member) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT sequence FROM ledger.entries")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def assert_single_writer_at_a_time(writes) -> None:
+    """The node that acknowledged commits changes only forward: never back to an earlier writer
+    while another had taken over (which would mean two writers at once)."""
+    seen: list[str] = []
+    for write in writes:
+        if not seen or seen[-1] != write.node:
+            assert write.node not in seen, f"writes went back to {write.node} after {seen}"
+            seen.append(write.node)
+
+
+def test_kill_9_of_the_writer_loses_no_acknowledged_commit(stack):
+    cluster, proxy = stack
+    writer = Writer(proxy.port, APP_USER, APP_PASSWORD).start()
+    wait_for(lambda: len(writer.acknowledged) > 50, timeout=30, what="writes through the proxy")
+    old = cluster.member(cluster.writer())
+    killed_at = time.monotonic()
+    cluster.kill(old)
+    first = wait_for(lambda: writer.first_write_after(killed_at), timeout=30, interval=0.1,
+                     what="a write through the proxy after the kill")
+    wait_for(lambda: len(writer.acknowledged) > first.sequence + 50 and True, timeout=30, what="more writes")
+    writer.finish()
+    failover = first.at - killed_at
+    assert first.node != old.name
+    assert failover < 15, f"failover took {failover:.1f}s"
+    cluster.start(old)
+    wait_for(lambda: cluster.check_agents() or len(cluster.synced()) == 3, timeout=180,
+             what="the old writer to rejoin")
+    acknowledged = {w.sequence for w in writer.acknowledged}
+    for member in cluster.members:
+        missing = acknowledged - sequences_on(cluster, member)
+        assert not missing, f"{member.name} lacks {len(missing)} acknowledged rows"
+    assert_single_writer_at_a_time(writer.acknowledged)
+    assert cluster.writer() != old.name
