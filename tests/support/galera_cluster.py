@@ -38,6 +38,11 @@ class Member:
         return self.root / "data"
 
     @property
+    def tmpdir(self) -> Path:
+        """Members share /tmp on this machine, but not in their pods: each gets its own."""
+        return self.root / "tmp"
+
+    @property
     def socket(self) -> str:
         return str(self.root / "mysqld.sock")
 
@@ -47,6 +52,7 @@ class Member:
 
     def mysqld_argv(self) -> list[str]:
         return ["mariadbd", "--no-defaults", f"--datadir={self.datadir}", f"--socket={self.socket}",
+                f"--tmpdir={self.tmpdir}",
                 f"--port={self.port}", "--bind-address=127.0.0.1", "--user=root",
                 f"--log-error={self.root / 'mysqld.err'}", f"--pid-file={self.root / 'mysqld.pid'}",
                 "--binlog-format=ROW", "--default-storage-engine=InnoDB", "--innodb-autoinc-lock-mode=2",
@@ -54,8 +60,8 @@ class Member:
                 "--wsrep-on=ON", f"--wsrep-provider={PROVIDER}", "--wsrep-cluster-name=ccp-test",
                 f"--wsrep-node-name={self.name}", f"--wsrep-node-address={self.address}",
                 f"--wsrep-provider-options=gmcast.listen_addr=tcp://{self.address};"
-                f"ist.recv_addr=127.0.0.1:{self.ist_port};gcache.size=128M;evs.suspect_timeout=PT3S;"
-                "evs.inactive_timeout=PT6S;evs.keepalive_period=PT1S;evs.inactive_check_period=PT1S",
+                f"ist.recv_addr=127.0.0.1:{self.ist_port};gcache.size=128M;evs.suspect_timeout=PT5S;"
+                "evs.inactive_timeout=PT15S;evs.keepalive_period=PT1S;evs.inactive_check_period=PT1S",
                 f"--wsrep-sst-receive-address=127.0.0.1:{self.sst_port}", "--wsrep-sst-method=mariabackup"]
 
     def mysqld_pid(self) -> int | None:
@@ -74,7 +80,7 @@ class GaleraCluster:
         self.members = [Member(f"galera-{i}", root / f"galera-{i}", free_port(), free_port(), free_port(),
                                free_port()) for i in range(size)]
         for member in self.members:
-            member.root.mkdir(parents=True, exist_ok=True)
+            member.tmpdir.mkdir(parents=True, exist_ok=True)
         url = urlparse(etcd.url)
         self.client = Etcd3Client(host=url.hostname, port=url.port, timeout=2)
 
@@ -88,7 +94,7 @@ class GaleraCluster:
             "root_password": ROOT_PASSWORD, "sst_password": SST_PASSWORD, "writer_ttl": 5, "fence_margin": 2.0,
             "force_bootstrap_file": str(member.root / "force-bootstrap"),
             # The tests run as root; in the image the agent and mysqld run as the mysql user.
-            "extra": {"install_db_args": ["--user=root"]},
+            "extra": {"install_db_args": ["--user=root", f"--tmpdir={member.tmpdir}"]},
         }))
         return path
 

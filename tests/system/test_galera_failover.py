@@ -40,6 +40,30 @@ def sequences_on(cluster, member) -> set[int]:
         return {row[0] for row in cursor.fetchall()}
 
 
+def wait_all_have(cluster, writer) -> None:
+    """Every member rejoins and holds every acknowledged row (the loss check itself)."""
+    acknowledged = {w.sequence for w in writer.acknowledged}
+
+    def missing():
+        cluster.check_agents()
+        result = {}
+        for member in cluster.members:
+            try:
+                lacking = acknowledged - sequences_on(cluster, member)
+            except Exception as exc:  # noqa: BLE001 - a member still restarting
+                lacking = {f"unreachable: {exc}"}
+            if lacking:
+                result[member.name] = len(lacking)
+        return result
+
+    still = missing()
+    deadline = time.monotonic() + 240
+    while still and time.monotonic() < deadline:
+        time.sleep(1)
+        still = missing()
+    assert not still, f"members lack acknowledged rows: {still}"
+
+
 def assert_single_writer_at_a_time(writes) -> None:
     """The node that acknowledged commits changes only forward: never back to an earlier writer
     while another had taken over (which would mean two writers at once)."""
@@ -65,11 +89,46 @@ def test_kill_9_of_the_writer_loses_no_acknowledged_commit(stack):
     assert first.node != old.name
     assert failover < 15, f"failover took {failover:.1f}s"
     cluster.start(old)
-    wait_for(lambda: cluster.check_agents() or len(cluster.synced()) == 3, timeout=180,
-             what="the old writer to rejoin")
-    acknowledged = {w.sequence for w in writer.acknowledged}
-    for member in cluster.members:
-        missing = acknowledged - sequences_on(cluster, member)
-        assert not missing, f"{member.name} lacks {len(missing)} acknowledged rows"
+    wait_all_have(cluster, writer)
     assert_single_writer_at_a_time(writer.acknowledged)
     assert cluster.writer() != old.name
+
+
+def test_a_hung_writer_is_fenced_and_replaced_and_cannot_write_when_it_resumes(stack):
+    import os
+    import signal
+
+    import pymysql
+
+    cluster, proxy = stack
+    writer = Writer(proxy.port, APP_USER, APP_PASSWORD).start()
+    wait_for(lambda: len(writer.acknowledged) > 50, timeout=30, what="writes through the proxy")
+    old = cluster.member(cluster.writer())
+    pid = old.mysqld_pid()
+    stopped_at = time.monotonic()
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        first = wait_for(lambda: writer.first_write_after(stopped_at), timeout=60, interval=0.1,
+                         what="a write through the proxy while the old writer hangs")
+        assert first.node != old.name
+        assert cluster.writer() != old.name
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    resumed_at = time.monotonic()
+    # Resumed, the old writer must refuse an unprivileged write, directly and at once.
+    refused = 0
+    while time.monotonic() - resumed_at < 5:
+        try:
+            with pymysql.connect(host="127.0.0.1", port=old.port, user=APP_USER, password=APP_PASSWORD,
+                                 database="ledger", connect_timeout=2, read_timeout=5) as connection:
+                with connection.cursor() as cursor:
+                    cursor.execute("INSERT INTO entries (sequence, node) VALUES (%s, 'direct')", (-refused - 1,))
+                connection.commit()
+            raise AssertionError("the resumed old writer accepted a write")
+        except pymysql.MySQLError:
+            refused += 1
+        time.sleep(0.2)
+    writer.finish()
+    wait_all_have(cluster, writer)
+    assert cluster.writer() != old.name
+    assert_single_writer_at_a_time(writer.acknowledged)

@@ -32,6 +32,12 @@ TICK = 1.0
 REPORT_TTL = 10
 # A member outside the Primary component for this long is stuck: liveness fails and it restarts.
 STUCK_AFTER = 60.0
+# Joining members start one at a time (a donor serves one state transfer at a time), unless the
+# member before them takes longer than this to start.
+JOIN_TURN_TIMEOUT = 90.0
+TRANSFER_STATES = {"1", "2", "3"}  # wsrep_local_state: joining, donor/desynced, joined
+# A member whose group connection closed (after an eviction) does not reconnect by itself.
+DISCONNECTED_RESTART = 5.0
 
 
 @dataclass
@@ -133,14 +139,28 @@ class Agent:
             return "gcomm://"
         return "gcomm://" + ",".join(address for address in self.config.members.values())
 
+    def my_turn_to_join(self, reports: dict[str, Report], waiting_since: float) -> bool:
+        """No state transfer under way, and no member before this one waiting to join."""
+        if time.monotonic() - waiting_since > JOIN_TURN_TIMEOUT:
+            return True
+        if any(r.running and r.wsrep.get("local_state") in TRANSFER_STATES for r in reports.values()):
+            return False
+        return not any(not r.running and name < self.config.name for name, r in reports.items())
+
     def decide_start(self) -> Decision:
         """Reports this member's position until the members agree how it should start."""
         position = self.position()
+        waiting_since = time.monotonic()
         while not self.stopping.is_set():
             self.report(position)
-            decision = decide(self.reports(), sorted(self.config.members), self.forced_member())
-            if decision.action == "join" or (decision.action == "bootstrap" and decision.member == self.config.name):
+            reports = self.reports()
+            decision = decide(reports, sorted(self.config.members), self.forced_member())
+            if decision.action == "bootstrap" and decision.member == self.config.name:
                 return decision
+            if decision.action == "join":
+                if self.my_turn_to_join(reports, waiting_since):
+                    return decision
+                log.info("waiting for my turn to join")
             if decision.action == "bootstrap":
                 log.info("waiting for %s to bootstrap the cluster", decision.member)
             else:
@@ -153,10 +173,12 @@ class Agent:
         if (self.config.datadir / "mysql").exists():
             return False
         self.config.datadir.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={self.config.datadir}",
-                        "--auth-root-authentication-method=normal", "--skip-test-db", *self.config.extra.get(
-                            "install_db_args", [])], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       check=True, timeout=300)
+        done = subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={self.config.datadir}",
+                               "--auth-root-authentication-method=normal", "--skip-test-db",
+                               *self.config.extra.get("install_db_args", [])],
+                              capture_output=True, text=True, timeout=300)
+        if done.returncode != 0:
+            raise RuntimeError(f"mariadb-install-db failed: {(done.stdout + done.stderr)[-2000:]}")
         return True
 
     def provision(self) -> None:
@@ -271,24 +293,50 @@ class Agent:
     # -- main ------------------------------------------------------------------------------
 
     def run(self) -> int:
+        """Supervises mysqld: start it as the members agree, watch it, and when it ends or is left
+        outside the cluster for good, fence and start over (a crash, or a partition that closed
+        the member's group connection, heals without anyone's help)."""
         signal.signal(signal.SIGTERM, lambda *_: self.stopping.set())
         if self.config.health_port:
             self.serve_health()
-        new = self.initialise()
-        decision = self.decide_start()
-        if self.stopping.is_set():
-            return 0
-        self.start_mysqld(decision)
-        if new and decision.action == "bootstrap":
-            self.provision()
+        restarts = 0
+        while not self.stopping.is_set():
+            new = self.initialise()
+            decision = self.decide_start()
+            if self.stopping.is_set():
+                break
+            self.start_mysqld(decision)
+            if new and decision.action == "bootstrap":
+                self.provision()
+            self.supervise()
+            if self.writer.active:
+                self.step_down("mysqld stopped")
+            self.status, self.outside_primary_since = None, None
+            if not self.stopping.is_set():
+                restarts += 1
+                delay = min(2.0 * restarts, 30.0)
+                log.warning("mysqld ended; starting over in %.0fs", delay)
+                self.stopping.wait(delay)
+        return 0
+
+    def supervise(self) -> None:
+        """Ticks while mysqld runs; stops it when its group connection closed for good."""
+        disconnected_since = None
         while not self.stopping.is_set() and self.process.poll() is None:
             self.tick()
+            if self.status and self.status.get("cluster_status") == "Disconnected":
+                disconnected_since = disconnected_since or time.monotonic()
+                if time.monotonic() - disconnected_since > DISCONNECTED_RESTART:
+                    log.warning("mysqld left the cluster for good (Disconnected): restarting it to rejoin")
+                    self.process.terminate()
+            else:
+                disconnected_since = None
             self.stopping.wait(TICK)
-        code = self.process.poll()
-        if self.writer.active:
-            self.writer.release()
-        if code is None:
+        if self.process.poll() is None:
             self.process.terminate()
+        try:
+            code = self.process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
             code = self.process.wait()
         log.info("mysqld ended with %s", code)
-        return 0 if self.stopping.is_set() else 1
