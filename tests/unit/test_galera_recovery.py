@@ -1,5 +1,7 @@
 """The Galera agent's reading of member state and its choice of the bootstrap member."""
 
+import time
+
 import pytest
 
 from ccp_galera_agent.recovery import Position, Report, decide, parse_grastate, parse_recovered
@@ -11,6 +13,7 @@ MEMBERS = ["galera-0", "galera-1", "galera-2"]
 
 def report(member, seqno=None, uuid=UUID, empty=False, safe=False, **kwargs):
     position = None if seqno is None else Position(uuid, seqno, safe)
+    kwargs.setdefault("updated", time.time())
     return Report(member, empty=empty, position=position, **kwargs)
 
 
@@ -32,6 +35,14 @@ def test_members_join_a_running_primary_component():
     reports = {"galera-0": report("galera-0", 10, running=True, wsrep={"cluster_status": "Primary"}),
                "galera-1": report("galera-1", 12)}
     assert decide(reports, MEMBERS).action == "join"
+
+
+def test_a_stale_report_of_a_primary_member_is_not_a_running_cluster():
+    reports = {"galera-0": report("galera-0", 10, running=True, wsrep={"cluster_status": "Primary"},
+                                  updated=time.time() - 8),
+               "galera-1": report("galera-1", 12), "galera-2": report("galera-2", 11)}
+    decision = decide(reports, MEMBERS)
+    assert (decision.action, decision.member) == ("bootstrap", "galera-1")
 
 
 def test_a_new_cluster_is_bootstrapped_by_the_first_member():

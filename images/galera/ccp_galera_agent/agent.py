@@ -8,6 +8,7 @@ Keys under the cluster's prefix in etcd:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -82,6 +83,7 @@ class Agent:
         self.report_lease = None
         self.status: dict[str, Any] | None = None
         self.outside_primary_since: float | None = None
+        self.last_position: Position | None = None
         self.stopping = threading.Event()
 
     # -- state ---------------------------------------------------------------------------
@@ -104,12 +106,18 @@ class Agent:
     def recover(self) -> tuple[str, int] | None:
         """The last committed position in InnoDB after a crash (`mariadbd --wsrep-recover`)."""
         log_file = self.config.datadir / "wsrep-recover.log"
-        subprocess.run([*self.config.mysqld, "--wsrep-recover", f"--log-error={log_file}"],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600, check=False)
-        return parse_recovered(log_file.read_text(errors="replace")) if log_file.exists() else None
+        log_file.unlink(missing_ok=True)
+        # A cluster address must be set for mysqld to start at all; recovery never connects.
+        done = subprocess.run([*self.config.mysqld, "--wsrep-cluster-address=gcomm://", "--wsrep-recover",
+                               f"--log-error={log_file}"], capture_output=True, text=True, timeout=600)
+        text = (log_file.read_text(errors="replace") if log_file.exists() else "") + done.stdout + done.stderr
+        position = parse_recovered(text)
+        if position is None:
+            log.warning("--wsrep-recover found no position: %s", text[-1000:])
+        return position
 
     def report(self, position: Position | None) -> None:
-        report = Report(self.config.name, empty=self.is_empty(), position=position,
+        report = Report(self.config.name, empty=self.is_empty(), position=position, updated=time.time(),
                         running=self.process is not None and self.process.poll() is None and self.status is not None,
                         wsrep=self.status or {})
         if self.report_lease is None:
@@ -139,6 +147,19 @@ class Agent:
             return "gcomm://"
         return "gcomm://" + ",".join(address for address in self.config.members.values())
 
+    @staticmethod
+    def live_reports(reports: dict[str, Report], first_seen: dict[str, float]) -> dict[str, Report]:
+        """Reports with `running` kept only for members seen reporting again while this agent
+        waits: a member killed a moment ago leaves a report that still looks current, but it never
+        changes again."""
+        result = {}
+        for name, report in reports.items():
+            first = first_seen.setdefault(name, report.updated)
+            if report.running and report.updated <= first:
+                report = dataclasses.replace(report, running=False)
+            result[name] = report
+        return result
+
     def my_turn_to_join(self, reports: dict[str, Report], waiting_since: float) -> bool:
         """No state transfer under way, and no member before this one waiting to join."""
         if time.monotonic() - waiting_since > JOIN_TURN_TIMEOUT:
@@ -149,11 +170,12 @@ class Agent:
 
     def decide_start(self) -> Decision:
         """Reports this member's position until the members agree how it should start."""
-        position = self.position()
+        position = self.last_position = self.position()
         waiting_since = time.monotonic()
+        first_seen: dict[str, float] = {}
         while not self.stopping.is_set():
             self.report(position)
-            reports = self.reports()
+            reports = self.live_reports(self.reports(), first_seen)
             decision = decide(reports, sorted(self.config.members), self.forced_member())
             if decision.action == "bootstrap" and decision.member == self.config.name:
                 return decision
@@ -222,9 +244,12 @@ class Agent:
             self.outside_primary_since = None
         elif self.outside_primary_since is None:
             self.outside_primary_since = now
+        if self.status and self.status.get("cluster_status") == "Primary":
+            self.last_position = Position(self.status.get("cluster_state_uuid", NULL_UUID),
+                                          int(self.status.get("last_committed", -1)))
         try:
-            self.report(None if not self.status else Position(self.status.get("cluster_state_uuid", NULL_UUID),
-                                                              int(self.status.get("last_committed", -1))))
+            # Outside a Primary component the position is still the one the data had at start.
+            self.report(self.last_position)
         except Exception as exc:  # noqa: BLE001 - etcd down: keep serving, the election decides the role
             log.warning("cannot report to etcd: %s", exc)
         self.elect()

@@ -10,6 +10,7 @@ stands, but a member whose volume is empty says so and never holds recovery up.
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -18,6 +19,8 @@ UNKNOWN_SEQNO = -1
 _GRASTATE_FIELD = re.compile(r"^(uuid|seqno|safe_to_bootstrap):\s*(\S+)\s*$", re.MULTILINE)
 _RECOVERED = re.compile(r"WSREP: Recovered position:\s*([0-9a-f-]{36}):(-?\d+)")
 NULL_UUID = "00000000-0000-0000-0000-000000000000"
+# Members report every second; a report older than this comes from a member that stopped.
+FRESH_FOR = 4.0
 
 
 @dataclass(frozen=True)
@@ -53,10 +56,17 @@ class Report:
     position: Position | None = None       # where its data stands (None: not known yet)
     running: bool = False                  # mysqld runs
     wsrep: dict[str, Any] = field(default_factory=dict)  # live wsrep status when running
+    updated: float = 0.0                   # wall-clock time of the report
+
+    @property
+    def fresh(self) -> bool:
+        """Written within the last few seconds: a report of a member killed moments ago lingers
+        until its lease expires, and must not pass for a running Primary component."""
+        return time.time() - self.updated < FRESH_FOR
 
     @property
     def in_primary(self) -> bool:
-        return self.running and self.wsrep.get("cluster_status") == "Primary"
+        return self.running and self.fresh and self.wsrep.get("cluster_status") == "Primary"
 
     @property
     def synced(self) -> bool:
@@ -70,7 +80,8 @@ class Report:
         position = data.get("position")
         return cls(member=data["member"], empty=data["empty"],
                    position=Position(**position) if position else None,
-                   running=data.get("running", False), wsrep=data.get("wsrep") or {})
+                   running=data.get("running", False), wsrep=data.get("wsrep") or {},
+                   updated=data.get("updated", 0.0))
 
 
 @dataclass(frozen=True)
