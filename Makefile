@@ -49,9 +49,10 @@ unit: venv
 integration: tools system-deps venv
 	$(PYTHON) -m pytest tests/system tests/integration $(PYTEST_ARGS)
 
-bench: tools venv
+bench: tools system-deps venv
 	$(PYTHON) bench/cluster_up_down.py --profile ra-1000
 	$(PYTHON) bench/controlplane_ready.py
+	$(PYTHON) bench/galera_failover.py --kills 20
 
 clean:
 	rm -rf $(VENV) build *.egg-info

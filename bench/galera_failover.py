@@ -52,7 +52,7 @@ def main() -> None:
             victim = cluster.member(wait_for(cluster.writer, timeout=60, what="a writer"))
             killed_at = time.monotonic()
             cluster.kill(victim)
-            first = wait_for(lambda: writer.first_write_after(killed_at), timeout=60, interval=0.05,
+            first = wait_for(lambda: writer.first_write_after(killed_at, victim.name), timeout=60, interval=0.05,
                              what="a write after the kill")
             failovers.append(first.at - killed_at)
             print(f"  kill {round_number:2d}: {victim.name} -> {first.node} in {failovers[-1]:.2f}s", flush=True)

@@ -114,5 +114,7 @@ class Writer:
         if self.thread:
             self.thread.join(timeout=30)
 
-    def first_write_after(self, moment: float) -> Write | None:
-        return next((w for w in self.acknowledged if w.at > moment), None)
+    def first_write_after(self, moment: float, not_by: str | None = None) -> Write | None:
+        """The first commit acknowledged after `moment` (by a member other than `not_by`): a commit
+        already on its way when the writer was killed may still be acknowledged by it."""
+        return next((w for w in self.acknowledged if w.at > moment and w.node != not_by), None)

@@ -81,13 +81,12 @@ def test_kill_9_of_the_writer_loses_no_acknowledged_commit(stack):
     old = cluster.member(cluster.writer())
     killed_at = time.monotonic()
     cluster.kill(old)
-    first = wait_for(lambda: writer.first_write_after(killed_at), timeout=30, interval=0.1,
+    first = wait_for(lambda: writer.first_write_after(killed_at, old.name), timeout=30, interval=0.1,
                      what="a write through the proxy after the kill")
     wait_for(lambda: len(writer.acknowledged) > first.sequence + 50 and True, timeout=30, what="more writes")
     writer.finish()
     failover = first.at - killed_at
-    assert first.node != old.name
-    assert failover < 15, f"failover took {failover:.1f}s"
+    assert failover < 10, f"failover took {failover:.1f}s"
     cluster.start(old)
     wait_all_have(cluster, writer)
     assert_single_writer_at_a_time(writer.acknowledged)
@@ -108,7 +107,7 @@ def test_a_hung_writer_is_fenced_and_replaced_and_cannot_write_when_it_resumes(s
     stopped_at = time.monotonic()
     os.kill(pid, signal.SIGSTOP)
     try:
-        first = wait_for(lambda: writer.first_write_after(stopped_at), timeout=60, interval=0.1,
+        first = wait_for(lambda: writer.first_write_after(stopped_at, old.name), timeout=60, interval=0.1,
                          what="a write through the proxy while the old writer hangs")
         assert first.node != old.name
         assert cluster.writer() != old.name

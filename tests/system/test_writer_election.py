@@ -75,3 +75,14 @@ def test_an_unreachable_etcd_keeps_the_role_only_until_the_fencing_deadline(etcd
 def test_margin_must_be_shorter_than_the_lease(etcd, ttl, margin):
     with pytest.raises(ValueError):
         member(etcd, "galera-0", ttl=ttl, margin=margin)
+
+
+def test_take_over_moves_the_key_only_from_the_named_writer(etcd):
+    a, b, c = member(etcd, "galera-0"), member(etcd, "galera-1"), member(etcd, "galera-2")
+    assert a.acquire()
+    assert not c.take_over("galera-1"), "the key does not name galera-1"
+    assert b.take_over("galera-0")
+    assert b.writer() == "galera-1" and b.held
+    assert not a.renew(), "the replaced writer learns it lost the role at its next renewal"
+    a.release()  # revoking the old lease must not delete the key, which is now bound to b's lease
+    assert c.writer() == "galera-1" and b.renew()

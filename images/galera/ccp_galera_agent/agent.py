@@ -268,7 +268,16 @@ class Agent:
                 current = self.writer.writer()
             except Exception:  # noqa: BLE001
                 return
-            if current is None and self.writer.acquire():
+            taken = False
+            if current is None:
+                taken = self.writer.acquire()
+            elif current not in (self.status or {}).get("view", [current]):
+                # Galera has put the writer outside the Primary component: it can no longer commit,
+                # so there is no need to wait for its lease to run out.
+                taken = self.writer.take_over(current)
+                if taken:
+                    log.warning("took over from %s, which is outside the Primary component", current)
+            if taken:
                 try:
                     self.mysqld.set_read_only(False)
                     log.info("became the writer")

@@ -18,6 +18,7 @@ from typing import Callable
 
 from etcd3gw.client import Etcd3Client
 from etcd3gw.lease import Lease
+from etcd3gw.utils import _encode
 
 
 class WriterLease:
@@ -54,6 +55,26 @@ class WriterLease:
         sent = self.clock()
         lease = self.client.lease(self.ttl)
         if self.client.create(self.key, self.member, lease=lease):
+            self._lease, self._renewed_at = lease, sent
+            return True
+        lease.revoke()
+        return False
+
+    def take_over(self, old: str) -> bool:
+        """Replaces `old` as the writer, atomically, if the key still names it.
+
+        Only for a writer that Galera itself has put outside the Primary component: such a member
+        cannot commit anything any more, so the key may move before its lease runs out.
+        """
+        sent = self.clock()
+        lease = self.client.lease(self.ttl)
+        key = _encode(self.key)
+        result = self.client.transaction({
+            "compare": [{"key": key, "result": "EQUAL", "target": "VALUE", "value": _encode(old)}],
+            "success": [{"request_put": {"key": key, "value": _encode(self.member), "lease": lease.id}}],
+            "failure": [],
+        })
+        if result.get("succeeded"):
             self._lease, self._renewed_at = lease, sent
             return True
         lease.revoke()

@@ -35,6 +35,9 @@ class Mysqld:
                 values = {name.removeprefix("wsrep_"): value for name, value in cursor.fetchall()}
                 cursor.execute("SELECT @@global.read_only")
                 values["read_only"] = bool(cursor.fetchone()[0])
+                # The members of the current view, as Galera's own membership table lists them.
+                cursor.execute("SELECT node_name FROM mysql.wsrep_cluster_members")
+                values["view"] = sorted(row[0] for row in cursor.fetchall())
                 return values
         except pymysql.MySQLError:
             return None
