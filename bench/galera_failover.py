@@ -39,12 +39,7 @@ def main() -> None:
         cluster.start_all()
         wait_for(lambda: cluster.check_agents() or (len(cluster.synced()) == 3 and cluster.writer()),
                  timeout=240, what="the cluster")
-        with cluster.root(cluster.member(cluster.writer())) as connection, connection.cursor() as cursor:
-            cursor.execute("CREATE DATABASE ledger")
-            cursor.execute("CREATE TABLE ledger.entries (id BIGINT AUTO_INCREMENT PRIMARY KEY, "
-                           "sequence BIGINT NOT NULL UNIQUE, node VARCHAR(64) NOT NULL)")
-            cursor.execute(f"CREATE USER '{APP_USER}'@'%' IDENTIFIED BY '{APP_PASSWORD}'")
-            cursor.execute(f"GRANT ALL PRIVILEGES ON ledger.* TO '{APP_USER}'@'%'")
+        cluster.create_ledger()
         proxy.start()
         writer = Writer(proxy.port, APP_USER, APP_PASSWORD).start()
         wait_for(lambda: writer.acknowledged, timeout=60, what="writes")

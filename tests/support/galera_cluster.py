@@ -60,8 +60,8 @@ class Member:
                 "--wsrep-on=ON", f"--wsrep-provider={PROVIDER}", "--wsrep-cluster-name=ccp-test",
                 f"--wsrep-node-name={self.name}", f"--wsrep-node-address={self.address}",
                 f"--wsrep-provider-options=gmcast.listen_addr=tcp://{self.address};"
-                f"ist.recv_addr=127.0.0.1:{self.ist_port};gcache.size=128M;evs.suspect_timeout=PT5S;"
-                "evs.inactive_timeout=PT15S;evs.keepalive_period=PT1S;evs.inactive_check_period=PT1S",
+                f"ist.recv_addr=127.0.0.1:{self.ist_port};gcache.size=128M;evs.suspect_timeout=PT3S;"
+                "evs.inactive_timeout=PT10S;evs.keepalive_period=PT1S;evs.inactive_check_period=PT0.5S",
                 f"--wsrep-sst-receive-address=127.0.0.1:{self.sst_port}", "--wsrep-sst-method=mariabackup"]
 
     def mysqld_pid(self) -> int | None:
@@ -158,6 +158,15 @@ class GaleraCluster:
                 return dict(cursor.fetchall())
         except pymysql.MySQLError:
             return None
+
+    def create_ledger(self) -> None:
+        """The table the test clients write to, and their unprivileged user (read_only binds it)."""
+        with self.root(self.member(self.writer())) as connection, connection.cursor() as cursor:
+            cursor.execute("CREATE DATABASE ledger")
+            cursor.execute("CREATE TABLE ledger.entries (id BIGINT AUTO_INCREMENT PRIMARY KEY, "
+                           "sequence BIGINT NOT NULL UNIQUE, node VARCHAR(64) NOT NULL)")
+            cursor.execute(f"CREATE USER '{APP_USER}'@'%' IDENTIFIED BY '{APP_PASSWORD}'")
+            cursor.execute(f"GRANT ALL PRIVILEGES ON ledger.* TO '{APP_USER}'@'%'")
 
     def check_agents(self) -> None:
         for member in self.members:

@@ -6,32 +6,9 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
-from support.galera_cluster import APP_PASSWORD, APP_USER, GaleraCluster
+from support.galera_cluster import APP_PASSWORD, APP_USER
 from support.waiting import wait_for
-from support.writer_proxy import Writer, WriterProxy
-
-
-@pytest.fixture
-def stack(tmp_path, etcd):
-    cluster = GaleraCluster(tmp_path / "galera", etcd)
-    proxy = WriterProxy(tmp_path / "haproxy", cluster)
-    cluster.start_all()
-    try:
-        wait_for(lambda: cluster.check_agents() or (len(cluster.synced()) == 3 and cluster.writer()),
-                 timeout=180, what="three Synced members and a writer")
-        with cluster.root(cluster.member(cluster.writer())) as connection, connection.cursor() as cursor:
-            cursor.execute("CREATE DATABASE ledger")
-            cursor.execute("CREATE TABLE ledger.entries (id BIGINT AUTO_INCREMENT PRIMARY KEY, "
-                           "sequence BIGINT NOT NULL UNIQUE, node VARCHAR(64) NOT NULL)")
-            cursor.execute(f"CREATE USER '{APP_USER}'@'%' IDENTIFIED BY '{APP_PASSWORD}'")
-            cursor.execute(f"GRANT ALL PRIVILEGES ON ledger.* TO '{APP_USER}'@'%'")
-        proxy.start()
-        yield cluster, proxy
-    finally:
-        proxy.stop()
-        cluster.stop_all()
+from support.writer_proxy import Writer
 
 
 def sequences_on(cluster, member) -> set[int]:

@@ -14,7 +14,7 @@ import pytest
 from support.galera_cluster import APP_PASSWORD, APP_USER
 from support.waiting import wait_for
 from support.writer_proxy import Writer
-from test_galera_failover import assert_single_writer_at_a_time, stack, wait_all_have  # noqa: F401 (fixture)
+from test_galera_failover import assert_single_writer_at_a_time, wait_all_have
 
 
 def outage(cluster, proxy, wipe_standby: bool, seed: int) -> None:

@@ -107,6 +107,18 @@ def component(description: str, replicas: int, *, dedicated: bool = False, api: 
     return obj(description, properties, default={})
 
 
+def members_section(description: str, replicas: int, storage_size: str, storage_what: str,
+                    custom_config: str) -> dict[str, Schema]:
+    """The section of a quorum service (Galera, RabbitMQ): dedicated members with a volume each."""
+    component_schema = component(description, replicas, dedicated=True, max_replicas=9, versioned=False,
+                                 custom_config=custom_config)
+    component_schema["properties"]["storage"] = obj(storage_what, {
+        "size": string("Size of each member's volume.", default=storage_size, pattern=r"^[0-9]+(Mi|Gi|Ti)$"),
+        "storageClassName": string("Storage class of the volumes (default: the cluster's default class)."),
+    }, default={})
+    return component_schema["properties"]
+
+
 def reference(description: str) -> Schema:
     return obj(description, {"name": string("Name of the resource in this namespace.", pattern=DNS_LABEL_PATTERN,
                                             maxLength=40)}, required=["name"])

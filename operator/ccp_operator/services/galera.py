@@ -25,17 +25,9 @@ GCACHE_SIZE = "2G"
 APPLIER_THREADS = 8
 CPU, MEMORY = "4", "32Gi"
 
-STORAGE = s.obj("The member's persistent volume.", {
-    "size": s.string("Size of each member's volume.", default=DEFAULT_STORAGE, pattern=r"^[0-9]+(Mi|Gi|Ti)$"),
-    "storageClassName": s.string("Storage class of the volumes (default: the cluster's default class)."),
-}, default={})
-
-
 def section() -> dict:
-    component = s.component(DESCRIPTION, DEFAULT_REPLICAS, dedicated=True, max_replicas=9, versioned=False,
-                            custom_config="MariaDB option file lines layered after the rendered galera.cnf.")
-    component["properties"]["storage"] = STORAGE
-    return component["properties"]
+    return s.members_section(DESCRIPTION, DEFAULT_REPLICAS, DEFAULT_STORAGE, "The member's persistent volume.",
+                             'MariaDB option file lines layered after the rendered galera.cnf.')
 
 CONFIG_FILE = ConfigFile("galera.cnf", CONFIG_TEMPLATE, "/etc/mysql/conf.d/galera.cnf")
 HAPROXY_CONFIG = ConfigFile("haproxy.cfg", "galera/haproxy.cfg.j2", "/usr/local/etc/haproxy/haproxy.cfg")

@@ -29,17 +29,9 @@ USERS = {
     "nova": (True, True),
 }
 
-STORAGE = s.obj("The broker's persistent volume (quorum queue data and node state).", {
-    "size": s.string("Size of each broker's volume.", default=DEFAULT_STORAGE, pattern=r"^[0-9]+(Mi|Gi|Ti)$"),
-    "storageClassName": s.string("Storage class of the volumes (default: the cluster's default class)."),
-}, default={})
-
-
 def section() -> dict:
-    component = s.component(DESCRIPTION, DEFAULT_REPLICAS, dedicated=True, max_replicas=9, versioned=False,
-                            custom_config="rabbitmq.conf lines appended after the rendered ones (later keys win).")
-    component["properties"]["storage"] = STORAGE
-    return component["properties"]
+    return s.members_section(DESCRIPTION, DEFAULT_REPLICAS, DEFAULT_STORAGE, "The broker's persistent volume (quorum queue data and node state).",
+                             'rabbitmq.conf lines appended after the rendered ones (later keys win).')
 
 CONFIG_FILE = ConfigFile("rabbitmq.conf", CONFIG_TEMPLATE, "/etc/rabbitmq/rabbitmq.conf")
 ENABLED_PLUGINS = "[rabbitmq_management,rabbitmq_peer_discovery_k8s].\n"
