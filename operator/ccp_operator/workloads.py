@@ -188,10 +188,7 @@ def disruption_budget(owner: Owner, service: ServiceDefinition, component: Compo
     """At most one pod of a replicated component down at a time through voluntary disruptions."""
     if settings.replicas < 2:
         return None
-    return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
-            "metadata": metadata(owner, workload_name(owner, component), service.name, component.name),
-            "spec": {"maxUnavailable": 1,
-                     "selector": {"matchLabels": labels.selector(service.name, owner.name, component.name)}}}
+    return budget(owner, service.name, component.name, workload_name(owner, component))
 
 
 def job(owner: Owner, service: ServiceDefinition, step: JobStep, *, image: str, node_selector: dict[str, str],
