@@ -7,7 +7,7 @@ CLUSTER := $(VENV)/bin/ccp-localcluster
 PROFILE ?= small
 PYTEST_ARGS ?=
 
-.PHONY: help tools system-deps venv up down nodes demo test unit integration bench clean
+.PHONY: help tools system-deps venv up down nodes demo test unit integration bench image-galera clean
 
 help:
 	@echo "make demo          the ra-1000 cluster, the operator, and examples/controlplane-1000.yaml Ready"
@@ -53,6 +53,12 @@ bench: tools system-deps venv
 	$(PYTHON) bench/cluster_up_down.py --profile ra-1000
 	$(PYTHON) bench/controlplane_ready.py
 	$(PYTHON) bench/galera_failover.py --kills 20
+
+# Needs a container engine (not available on the development machine this was written on).
+CONTAINER_TOOL ?= docker
+GALERA_IMAGE ?= ghcr.io/openstack-ccp/galera:0.1.0-mariadb-11.4
+image-galera:
+	$(CONTAINER_TOOL) build -t $(GALERA_IMAGE) images/galera
 
 clean:
 	rm -rf $(VENV) build *.egg-info

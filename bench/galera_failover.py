@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from support.etcd_server import EtcdServer  # noqa: E402
+from support.etcd_server import EtcdCluster  # noqa: E402
 from support.galera_cluster import APP_PASSWORD, APP_USER, GaleraCluster  # noqa: E402
 from support.waiting import wait_for  # noqa: E402
 from support.writer_proxy import Writer, WriterProxy  # noqa: E402
@@ -30,7 +30,7 @@ def main() -> None:
     args = parser.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="galera-bench-"))
-    etcd = EtcdServer(root / "etcd")
+    etcd = EtcdCluster(root / "etcd", size=3)
     etcd.start()
     cluster = GaleraCluster(root / "galera", etcd)
     proxy = WriterProxy(root / "haproxy", cluster)

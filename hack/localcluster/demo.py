@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", default="ra-1000")
-    parser.add_argument("--example", type=Path, default=ROOT / "examples" / "controlplane-1000.yaml")
+    parser.add_argument("--example", type=lambda p: Path(p).resolve(), default=ROOT / "examples" / "controlplane-1000.yaml")
     parser.add_argument("--timeout", type=float, default=1800)
     args = parser.parse_args()
 

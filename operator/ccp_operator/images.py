@@ -1,7 +1,8 @@
 """Default container images: the public Kolla images, tagged by OpenStack release and distro.
 
-Infrastructure that Kolla does not do best is the exception: Galera and RabbitMQ run the
-official MariaDB and RabbitMQ images (their issues explain why).
+Infrastructure that Kolla does not do best is the exception: RabbitMQ, etcd and HAProxy run
+their official images; Galera runs this project's image (images/galera: the official MariaDB
+image with the Galera agent), whose router also runs beside HAProxy.
 """
 
 from __future__ import annotations
@@ -11,7 +12,11 @@ from typing import Any
 KOLLA_REGISTRY = "quay.io/openstack.kolla"
 KOLLA_DISTRO = "ubuntu-noble"
 KOLLA_TOOLBOX = "kolla-toolbox"
-MARIADB = "mariadb:11.4"
+GALERA = "ghcr.io/openstack-ccp/galera:0.1.0-mariadb-11.4"
+# The database Jobs (create databases and users) need only the mariadb client.
+MARIADB_CLIENT = "mariadb:11.4"
+HAPROXY = "haproxy:3.2"
+ETCD = "quay.io/coreos/etcd:v3.6.16"
 RABBITMQ = "rabbitmq:4.1-management"
 
 

@@ -83,7 +83,7 @@ def test_reaches_ready_with_every_job_completed(kube, plane):
     assert {"db-init", "db-sync", "bootstrap", "api-db-sync", "cells", "keystone-register"} <= steps
     assert all(job["status"].get("succeeded") == 1 for job in jobs)
     printed = kube.kubectl("get", "openstackcontrolplane", "-n", plane).stdout.split()
-    assert printed[printed.index("cloud") + 1:printed.index("cloud") + 4] == ["True", "10/10", "2026.1"]
+    assert printed[printed.index("cloud") + 1:printed.index("cloud") + 4] == ["True", f"{len(children())}/{len(children())}", "2026.1"]
 
 
 def test_every_component_runs_with_a_budget_and_a_service(kube, plane):
@@ -101,6 +101,55 @@ def test_every_component_runs_with_a_budget_and_a_service(kube, plane):
     budgets = {b["metadata"]["name"]: b for b in kube.kube.list("policy/v1", "PodDisruptionBudget", plane)}
     assert budgets["cloud-galera"]["spec"]["maxUnavailable"] == 1
     assert "cloud-keystone" not in budgets, "a single replica needs no budget"
+
+
+def test_galera_runs_its_agents_behind_the_writer_endpoint_with_etcd(kube, plane):
+    k = kube.kube
+    members = k.get("apps/v1", "StatefulSet", plane, "cloud-galera")
+    pod = members["spec"]["template"]["spec"]
+    agent = pod["containers"][0]
+    assert agent["command"][0].endswith("ccp-galera-agent")
+    assert agent["readinessProbe"]["httpGet"]["path"] == "/ready"
+    assert agent["livenessProbe"]["httpGet"]["path"] == "/live"
+    assert members["spec"]["volumeClaimTemplates"][0]["metadata"]["name"] == "data"
+    # (the small example shares nodes; tests/integration/test_placement_ra1000.py checks dedicated nodes)
+    secret_volumes = {v["secret"]["secretName"] for v in pod["volumes"] if "secret" in v}
+    assert secret_volumes == {"cloud-galera-root", "cloud-galera-sst"}
+    config = k.get("v1", "ConfigMap", plane, "cloud-galera-config")["data"]
+    agent_config = yaml.safe_load(config["agent.json"])
+    assert sorted(agent_config["members"]) == ["cloud-galera-0", "cloud-galera-1", "cloud-galera-2"]
+    assert agent_config["etcd"]["endpoints"] == [
+        f"cloud-etcd-{i}.cloud-etcd-peers.{plane}.svc:2379" for i in range(3)]
+    assert "gcomm://" not in config["galera.cnf"], "the agent decides the cluster address"
+
+    # Clients reach the writer endpoint (HAProxy), never the members directly.
+    writer_service = k.get("v1", "Service", plane, "cloud-galera")
+    assert writer_service["spec"]["selector"]["app.kubernetes.io/component"] == "galera-haproxy"
+    haproxy = k.get("apps/v1", "Deployment", plane, "cloud-galera-haproxy")
+    assert haproxy["spec"]["replicas"] == 2 and haproxy["status"]["readyReplicas"] == 2
+    assert [c["name"] for c in haproxy["spec"]["template"]["spec"]["containers"]] == ["haproxy", "router"]
+    peers = k.get("v1", "Service", plane, "cloud-galera-peers")
+    assert peers["spec"]["clusterIP"] == "None" and peers["spec"]["publishNotReadyAddresses"] is True
+    budgets = {b["metadata"]["name"] for b in k.list("policy/v1", "PodDisruptionBudget", plane)}
+    assert {"cloud-galera", "cloud-galera-haproxy", "cloud-etcd"} <= budgets
+
+    etcd = k.get("apps/v1", "StatefulSet", plane, "cloud-etcd")
+    assert etcd["spec"]["replicas"] == 3 and etcd["status"]["readyReplicas"] == 3
+    command = etcd["spec"]["template"]["spec"]["containers"][0]["command"]
+    assert any(arg.startswith("--initial-cluster=cloud-etcd-0=http://cloud-etcd-0.cloud-etcd-peers.") for arg in command)
+    assert k.get(API_VERSION, "Etcd", plane, "cloud")["status"]["endpoint"]["service"] == f"cloud-etcd.{plane}.svc:2379"
+    cinder = k.get("v1", "Secret", plane, "cloud-cinder-volume-config")
+    cinder_conf = base64.b64decode(cinder["data"]["cinder.conf"]).decode()
+    assert f"backend_url = etcd3+http://cloud-etcd.{plane}.svc:2379" in cinder_conf
+
+    # The operator cannot reach etcd from outside the cluster here: the status says so, once.
+    galera = k.get(API_VERSION, "Galera", plane, "cloud")
+    printed = kube.kubectl("get", "galera", "cloud", "-n", plane).stdout.splitlines()[0].split()
+    assert printed[:5] == ["NAME", "READY", "MEMBERS", "SYNCED", "WRITER"]
+    wait_for(lambda: k.get(API_VERSION, "Galera", plane, "cloud")["status"].get("clusterObservation"),
+             timeout=60, what="the operator's first look at the Galera agents' state")
+    assert "etcd unreachable" in k.get(API_VERSION, "Galera", plane, "cloud")["status"]["clusterObservation"]
+    assert galera["status"]["endpoint"]["host"] == f"cloud-galera.{plane}.svc"
 
 
 def test_generated_secrets_are_random_and_not_in_configmaps(kube, plane):

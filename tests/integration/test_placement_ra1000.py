@@ -44,7 +44,7 @@ def _pods(kube, namespace):
 def test_every_pod_is_scheduled_and_running(ra1000):
     kube, namespace = ra1000
     pods = [p for group in _pods(kube, namespace).values() for p in group]
-    assert len(pods) == 70  # the replicas of examples/controlplane-1000.yaml
+    assert len(pods) == 75  # the replicas of examples/controlplane-1000.yaml, with etcd and HAProxy
     assert all(p["status"]["phase"] == "Running" and p["spec"].get("nodeName") for p in pods)
 
 
@@ -96,3 +96,14 @@ def test_load_balancers_carry_the_virtual_ips(ra1000):
     assert ips["cloud-nova-api-lb"] == "192.0.2.15"
     assert ips["cloud-horizon-lb"] == "192.0.2.17"
     assert len(ips) == 8
+
+
+def test_galera_writer_endpoint_and_etcd_spread_over_nodes(ra1000):
+    kube, namespace = ra1000
+    pods = _pods(kube, namespace)
+    for component, replicas in (("galera-haproxy", 2), ("etcd", 3)):
+        nodes = [p["spec"]["nodeName"] for p in pods[component]]
+        assert len(nodes) == replicas and len(set(nodes)) == replicas, component
+    claims = kube.list("v1", "PersistentVolumeClaim", namespace)
+    assert sum(1 for c in claims if c["metadata"]["name"].startswith("data-cloud-galera-")) == 3
+    assert sum(1 for c in claims if c["metadata"]["name"].startswith("data-cloud-etcd-")) == 3

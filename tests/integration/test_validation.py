@@ -47,8 +47,9 @@ def test_even_quorum_is_a_false_condition_naming_the_field(kube, operator, names
     ready = conditions.find(_status(kube, namespace)["conditions"], "Ready")
     assert ready["status"] == "False" and ready["reason"] == "InvalidSpec"
     assert kube.kube.get(API_VERSION, "Galera", namespace, "bad") is None, "nothing is created from a bad spec"
-    events = kube.core.list_namespaced_event(namespace, field_selector="reason=InvalidSpec").items
-    assert any("spec.galera.replicas" in event.message for event in events)
+    # The Event is posted after the status write: wait for it rather than race it.
+    wait_for(lambda: any("spec.galera.replicas" in event.message for event in kube.core.list_namespaced_event(
+        namespace, field_selector="reason=InvalidSpec").items), timeout=30, what="an InvalidSpec Event")
     # Fixing the field clears the condition.
     kube.kubectl("apply", "-f", "-", stdin=plane(namespace, galera={"replicas": 3}))
     wait_for(lambda: conditions.find(_status(kube, namespace).get("conditions"), "SpecValid") is None,

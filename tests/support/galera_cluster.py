@@ -1,4 +1,5 @@
-"""Three real MariaDB/galera-4 members with their agents and a real etcd, on loopback ports."""
+"""Three real MariaDB/galera-4 members with their agents and a real etcd, on loopback ports or,
+for partition tests, each in its own network namespace."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pymysql
-from etcd3gw.client import Etcd3Client
 
-from .etcd_server import EtcdServer, free_port
+from ccp_operator.services.galera import etcd_prefix, provider_options
+
+from .etcd_server import EtcdCluster, free_port
+from .netns import Network
 
 PROVIDER = "/usr/lib/galera/libgalera_smm.so"
 ROOT_PASSWORD = "root-Pa55"
@@ -27,10 +29,12 @@ APP_USER, APP_PASSWORD = "app", "app-Pa55"
 class Member:
     name: str
     root: Path
+    host: str
     port: int
     galera_port: int
     ist_port: int
     sst_port: int
+    exec_prefix: tuple[str, ...] = ()  # runs the agent (and so mysqld) inside a network namespace
     agent: subprocess.Popen | None = None
 
     @property
@@ -48,21 +52,22 @@ class Member:
 
     @property
     def address(self) -> str:
-        return f"127.0.0.1:{self.galera_port}"
+        return f"{self.host}:{self.galera_port}"
 
     def mysqld_argv(self) -> list[str]:
+        """The operator's galera.cnf settings that matter here (group timeouts, flushing), with a
+        small gcache and buffer pool, and loopback or namespace addresses."""
         return ["mariadbd", "--no-defaults", f"--datadir={self.datadir}", f"--socket={self.socket}",
                 f"--tmpdir={self.tmpdir}",
-                f"--port={self.port}", "--bind-address=127.0.0.1", "--user=root",
+                f"--port={self.port}", f"--bind-address={self.host}", "--user=root",
                 f"--log-error={self.root / 'mysqld.err'}", f"--pid-file={self.root / 'mysqld.pid'}",
                 "--binlog-format=ROW", "--default-storage-engine=InnoDB", "--innodb-autoinc-lock-mode=2",
-                "--innodb-flush-log-at-trx-commit=1", "--skip-name-resolve",
+                "--innodb-flush-log-at-trx-commit=2", "--skip-name-resolve",
                 "--wsrep-on=ON", f"--wsrep-provider={PROVIDER}", "--wsrep-cluster-name=ccp-test",
-                f"--wsrep-node-name={self.name}", f"--wsrep-node-address={self.address}",
+                "--wsrep-node-address={address}",
                 f"--wsrep-provider-options=gmcast.listen_addr=tcp://{self.address};"
-                f"ist.recv_addr=127.0.0.1:{self.ist_port};gcache.size=128M;evs.suspect_timeout=PT3S;"
-                "evs.inactive_timeout=PT10S;evs.keepalive_period=PT1S;evs.inactive_check_period=PT0.5S",
-                f"--wsrep-sst-receive-address=127.0.0.1:{self.sst_port}", "--wsrep-sst-method=mariabackup"]
+                f"ist.recv_addr={self.host}:{self.ist_port};{provider_options('128M')}",
+                f"--wsrep-sst-receive-address={self.host}:{self.sst_port}", "--wsrep-sst-method=mariabackup"]
 
     def mysqld_pid(self) -> int | None:
         try:
@@ -74,22 +79,27 @@ class Member:
 
 
 class GaleraCluster:
-    def __init__(self, root: Path, etcd: EtcdServer, size: int = 3, prefix: str = "/ccp/galera/test"):
+    # The keys the operator would give a Galera "db" in namespace "test".
+    NAMESPACE, INSTANCE = "test", "db"
+
+    def __init__(self, root: Path, etcd: EtcdCluster, size: int = 3, network: Network | None = None):
         self.etcd = etcd
-        self.prefix = prefix
-        self.members = [Member(f"galera-{i}", root / f"galera-{i}", free_port(), free_port(), free_port(),
-                               free_port()) for i in range(size)]
+        self.prefix = etcd_prefix(self.NAMESPACE, self.INSTANCE)
+        self.members = []
+        for i in range(size):
+            host = network.addresses[i] if network else "127.0.0.1"
+            prefix_argv = tuple(network.exec_prefix(i)) if network else ()
+            self.members.append(Member(f"galera-{i}", root / f"galera-{i}", host, free_port(), free_port(),
+                                       free_port(), free_port(), prefix_argv))
         for member in self.members:
             member.tmpdir.mkdir(parents=True, exist_ok=True)
-        url = urlparse(etcd.url)
-        self.client = Etcd3Client(host=url.hostname, port=url.port, timeout=2)
+        self.client = etcd.client()
 
     def config(self, member: Member) -> Path:
-        url = urlparse(self.etcd.url)
         path = member.root / "agent.json"
         path.write_text(json.dumps({
             "name": member.name, "members": {m.name: m.address for m in self.members},
-            "etcd_host": url.hostname, "etcd_port": url.port, "prefix": self.prefix,
+            "etcd": {"endpoints": self.etcd.endpoints}, "prefix": self.prefix,
             "datadir": str(member.datadir), "socket": member.socket, "mysqld": member.mysqld_argv(),
             "root_password": ROOT_PASSWORD, "sst_password": SST_PASSWORD, "writer_ttl": 5, "fence_margin": 2.0,
             "force_bootstrap_file": str(member.root / "force-bootstrap"),
@@ -100,7 +110,8 @@ class GaleraCluster:
 
     def start(self, member: Member) -> None:
         log = open(member.root / "agent.log", "ab")
-        member.agent = subprocess.Popen([sys.executable, "-m", "ccp_galera_agent.main", str(self.config(member))],
+        member.agent = subprocess.Popen([*member.exec_prefix, sys.executable, "-m", "ccp_galera_agent.main",
+                                         str(self.config(member))],
                                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
 

@@ -20,6 +20,8 @@ ENDPOINTS = {
                  "region": "RegionOne", "adminSecret": "cloud-keystone-credentials",
                  "adminPasswordKey": "admin-password"},
     "Placement": {"internalURLs": {"placement": "http://cloud-placement-api.openstack.svc:8780"}},
+    "Etcd": {"endpoints": [f"cloud-etcd-{i}.cloud-etcd-peers.openstack.svc:2379" for i in range(3)],
+             "service": "cloud-etcd.openstack.svc:2379", "tls": False},
 }
 
 CREDENTIALS = {"database-password": "db-Pa55word_x", "keystone-password": "ks-Pa55word_y",

@@ -30,7 +30,7 @@ class WriterProxy:
 
     def start(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        config = haproxy_config([(m.name, f"127.0.0.1:{m.port}") for m in self.cluster.members],
+        config = haproxy_config([(m.name, f"{m.host}:{m.port}") for m in self.cluster.members],
                                 bind=f"127.0.0.1:{self.port}", admin_socket=self.socket)
         (self.root / "haproxy.cfg").write_text(config)
         log = open(self.root / "haproxy.log", "ab")

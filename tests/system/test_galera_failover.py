@@ -11,48 +11,9 @@ import time
 import pymysql
 
 from support.galera_cluster import APP_PASSWORD, APP_USER
+from support.ledger import assert_single_writer_at_a_time, wait_all_have
 from support.waiting import wait_for
 from support.writer_proxy import Writer
-
-
-def sequences_on(cluster, member) -> set[int]:
-    with cluster.root(member) as connection, connection.cursor() as cursor:
-        cursor.execute("SELECT sequence FROM ledger.entries")
-        return {row[0] for row in cursor.fetchall()}
-
-
-def wait_all_have(cluster, writer) -> None:
-    """Every member rejoins and holds every acknowledged row (the loss check itself)."""
-    acknowledged = {w.sequence for w in writer.acknowledged}
-
-    def missing():
-        cluster.check_agents()
-        result = {}
-        for member in cluster.members:
-            try:
-                lacking = acknowledged - sequences_on(cluster, member)
-            except Exception as exc:  # noqa: BLE001 - a member still restarting
-                lacking = {f"unreachable: {exc}"}
-            if lacking:
-                result[member.name] = len(lacking)
-        return result
-
-    still = missing()
-    deadline = time.monotonic() + 240
-    while still and time.monotonic() < deadline:
-        time.sleep(1)
-        still = missing()
-    assert not still, f"members lack acknowledged rows: {still}"
-
-
-def assert_single_writer_at_a_time(writes) -> None:
-    """The node that acknowledged commits changes only forward: never back to an earlier writer
-    while another had taken over (which would mean two writers at once)."""
-    seen: list[str] = []
-    for write in writes:
-        if not seen or seen[-1] != write.node:
-            assert write.node not in seen, f"writes went back to {write.node} after {seen}"
-            seen.append(write.node)
 
 
 def test_kill_9_of_the_writer_loses_no_acknowledged_commit(stack):
@@ -92,7 +53,7 @@ def test_a_hung_writer_is_fenced_and_replaced_and_cannot_write_when_it_resumes(s
     refused = 0
     while time.monotonic() - resumed_at < 5:
         try:
-            with pymysql.connect(host="127.0.0.1", port=old.port, user=APP_USER, password=APP_PASSWORD,
+            with pymysql.connect(host=old.host, port=old.port, user=APP_USER, password=APP_PASSWORD,
                                  database="ledger", connect_timeout=2, read_timeout=5) as connection:
                 with connection.cursor() as cursor:
                     cursor.execute("INSERT INTO entries (sequence, node) VALUES (%s, 'direct')", (-refused - 1,))

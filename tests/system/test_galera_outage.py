@@ -12,9 +12,9 @@ import time
 import pytest
 
 from support.galera_cluster import APP_PASSWORD, APP_USER
+from support.ledger import assert_single_writer_at_a_time, wait_all_have
 from support.waiting import wait_for
 from support.writer_proxy import Writer
-from test_galera_failover import assert_single_writer_at_a_time, wait_all_have
 
 
 def outage(cluster, proxy, wipe_standby: bool, seed: int) -> None:

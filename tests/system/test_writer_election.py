@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import time
-from urllib.parse import urlparse
-
 import pytest
-from etcd3gw.client import Etcd3Client
 
 from ccp_galera_agent.election import WriterLease
 
@@ -14,9 +11,7 @@ PREFIX = "/ccp/galera/test"
 
 
 def member(etcd, name, ttl=3, margin=1.0):
-    url = urlparse(etcd.url)
-    return WriterLease(Etcd3Client(host=url.hostname, port=url.port, timeout=2), PREFIX, name, ttl=ttl,
-                       margin=margin)
+    return WriterLease(etcd.client(), PREFIX, name, ttl=ttl, margin=margin)
 
 
 def test_only_one_member_becomes_the_writer(etcd):
@@ -86,3 +81,14 @@ def test_take_over_moves_the_key_only_from_the_named_writer(etcd):
     assert not a.renew(), "the replaced writer learns it lost the role at its next renewal"
     a.release()  # revoking the old lease must not delete the key, which is now bound to b's lease
     assert c.writer() == "galera-1" and b.renew()
+
+
+def test_the_writer_keeps_its_lease_through_the_loss_of_the_etcd_member_it_talked_to(etcd):
+    a = member(etcd, "galera-0", ttl=3, margin=1.0)
+    assert a.acquire()
+    first = etcd.members[0]  # every client starts with the first endpoint
+    etcd.kill(first)
+    for _ in range(6):  # two lease lengths, renewed through the surviving members
+        time.sleep(0.5)
+        assert a.renew() and a.held
+    assert member(etcd, "galera-1").writer() == "galera-0"

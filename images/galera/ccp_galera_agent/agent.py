@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -21,9 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from etcd3gw.client import Etcd3Client
-
 from .election import WriterLease
+from .etcd import EtcdSettings, MultiEndpointClient
 from .mysql import Mysqld
 from .recovery import NULL_UUID, Decision, Position, Report, decide, parse_grastate, parse_recovered
 
@@ -39,18 +39,20 @@ JOIN_TURN_TIMEOUT = 90.0
 TRANSFER_STATES = {"1", "2", "3"}  # wsrep_local_state: joining, donor/desynced, joined
 # A member whose group connection closed (after an eviction) does not reconnect by itself.
 DISCONNECTED_RESTART = 5.0
+WATCHDOG_INTERVAL = 0.2
 
 
 @dataclass
 class Config:
-    name: str                                  # this member
     members: dict[str, str]                    # every member's name -> its Galera address (host[:port])
-    etcd_host: str
-    etcd_port: int
+    etcd: EtcdSettings
     prefix: str                                # per-cluster key prefix
     datadir: Path
     socket: str
-    mysqld: list[str]                          # mysqld command line without the wsrep start options
+    # mysqld command line without the wsrep start options; "{name}" and "{address}" in it become
+    # this member's name and Galera address.
+    mysqld: list[str]
+    name: str = ""                             # this member (default: the host name, a pod's name)
     root_password: str = ""
     sst_user: str = "sst"
     sst_password: str = ""
@@ -62,19 +64,26 @@ class Config:
 
     @classmethod
     def from_file(cls, path: Path) -> "Config":
+        """The operator's agent.json; passwords may come from files (mounted Secrets)."""
         data = json.loads(path.read_text())
         data["datadir"] = Path(data["datadir"])
+        data["etcd"] = EtcdSettings.from_config(data["etcd"])
         if data.get("force_bootstrap_file"):
             data["force_bootstrap_file"] = Path(data["force_bootstrap_file"])
-        if data.get("root_password_file"):
-            data["root_password"] = Path(data.pop("root_password_file")).read_text().strip()
-        return cls(**data)
+        for key in ("root_password", "sst_password"):
+            if data.get(f"{key}_file"):
+                data[key] = Path(data.pop(f"{key}_file")).read_text().strip()
+        config = cls(**data)
+        config.name = config.name or socket.gethostname().split(".")[0]
+        if config.name not in config.members:
+            raise ValueError(f"{config.name} is not one of the members {sorted(config.members)}")
+        return config
 
 
 class Agent:
     def __init__(self, config: Config):
         self.config = config
-        self.etcd = Etcd3Client(host=config.etcd_host, port=config.etcd_port, timeout=2)
+        self.etcd = MultiEndpointClient(config.etcd)
         self.prefix = config.prefix.rstrip("/")
         self.mysqld = Mysqld(config.socket, "root", config.root_password)
         self.writer = WriterLease(self.etcd, self.prefix, config.name, ttl=config.writer_ttl,
@@ -85,6 +94,7 @@ class Agent:
         self.outside_primary_since: float | None = None
         self.last_position: Position | None = None
         self.stopping = threading.Event()
+        self.fenced_at_deadline = False
 
     # -- state ---------------------------------------------------------------------------
 
@@ -108,7 +118,7 @@ class Agent:
         log_file = self.config.datadir / "wsrep-recover.log"
         log_file.unlink(missing_ok=True)
         # A cluster address must be set for mysqld to start at all; recovery never connects.
-        done = subprocess.run([*self.config.mysqld, "--wsrep-cluster-address=gcomm://", "--wsrep-recover",
+        done = subprocess.run([*self.mysqld_argv(), "--wsrep-cluster-address=gcomm://", "--wsrep-recover",
                                f"--log-error={log_file}"], capture_output=True, text=True, timeout=600)
         text = (log_file.read_text(errors="replace") if log_file.exists() else "") + done.stdout + done.stderr
         position = parse_recovered(text)
@@ -218,6 +228,23 @@ class Agent:
             f"ALTER USER 'root'@'localhost' IDENTIFIED BY '{root}'")
         log.info("provisioned the root and SST accounts")
 
+    def mysqld_argv(self) -> list[str]:
+        """The configured command line for this member; its node name is its member name, which
+        the view check (mysql.wsrep_cluster_members) relies on."""
+        name, address = self.config.name, self.config.members[self.config.name]
+        return [part.replace("{name}", name).replace("{address}", address) for part in self.config.mysqld] + [
+            f"--wsrep-node-name={name}"]
+
+    def donors(self) -> str:
+        """Standbys first as state-transfer donors (a donor leaves the Synced state, and the writer
+        would have to step down); the trailing comma lets Galera fall back to any member."""
+        try:
+            writer = self.writer.writer()
+        except Exception:  # noqa: BLE001 - etcd unreachable: no preference beyond not being ourselves
+            writer = None
+        standbys = [name for name in sorted(self.config.members) if name not in (self.config.name, writer)]
+        return ",".join(standbys) + ","
+
     def start_mysqld(self, decision: Decision) -> None:
         bootstrap = decision.action == "bootstrap"
         if bootstrap:
@@ -225,8 +252,10 @@ class Agent:
             grastate = self.config.datadir / "grastate.dat"
             if grastate.exists():
                 grastate.write_text(grastate.read_text().replace("safe_to_bootstrap: 0", "safe_to_bootstrap: 1"))
-        argv = [*self.config.mysqld, f"--wsrep-cluster-address={self.gcomm(bootstrap)}", "--read-only=ON",
+        argv = [*self.mysqld_argv(), f"--wsrep-cluster-address={self.gcomm(bootstrap)}", "--read-only=ON",
                 f"--wsrep-sst-auth={self.config.sst_user}:{self.config.sst_password}"]
+        if not bootstrap:
+            argv.append(f"--wsrep-sst-donor={self.donors()}")
         log.info("starting mysqld (%s: %s)", decision.action, decision.reason)
         self.process = subprocess.Popen(argv)
 
@@ -258,6 +287,10 @@ class Agent:
         healthy = self.synced()
         if self.writer.active:
             if healthy and self.writer.renew():
+                if not self.fenced_at_deadline:
+                    return
+                # etcd came back after the watchdog fenced: start the election afresh.
+                self.step_down("fenced at the lease deadline")
                 return
             self.step_down("not healthy" if not healthy else "lost the writer lease")
             return
@@ -278,6 +311,7 @@ class Agent:
                 if taken:
                     log.warning("took over from %s, which is outside the Primary component", current)
             if taken:
+                self.fenced_at_deadline = False
                 try:
                     self.mysqld.set_read_only(False)
                     log.info("became the writer")
@@ -290,6 +324,15 @@ class Agent:
             log.warning("fenced (%s): read-only, %d client sessions ended", why, killed)
         except Exception as exc:  # noqa: BLE001 - a dead or hung mysqld accepts no writes either
             log.warning("fencing (%s) failed: %s", why, exc)
+
+    def watch_fencing_deadline(self) -> None:
+        """Fences the writer the moment its own clock says the lease may be lost, even while the
+        main loop still waits on an unreachable etcd: the new writer must never be promoted
+        before the old one stopped accepting writes."""
+        while not self.stopping.wait(WATCHDOG_INTERVAL):
+            if self.writer.active and not self.writer.held and not self.fenced_at_deadline:
+                self.fenced_at_deadline = True
+                self.fence("the writer lease could not be renewed in time")
 
     def step_down(self, why: str) -> None:
         self.fence(why)
@@ -333,6 +376,7 @@ class Agent:
         signal.signal(signal.SIGTERM, lambda *_: self.stopping.set())
         if self.config.health_port:
             self.serve_health()
+        threading.Thread(target=self.watch_fencing_deadline, daemon=True).start()
         restarts = 0
         while not self.stopping.is_set():
             new = self.initialise()

@@ -9,10 +9,14 @@ Fencing comes first: a writer that cannot renew counts from the moment it *sent*
 successful renewal, and considers the role lost `margin` seconds before the lease can expire on
 the etcd side. It fences itself by then, so by the time etcd lets another member create the key,
 the old writer has already stopped accepting writes.
+
+Every change of writer is recorded under `writer-changed` ({writer, previous, at}) for the
+operator's status: when the last failover happened, and from which member to which.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Callable
 
@@ -28,6 +32,7 @@ class WriterLease:
             raise ValueError("the fencing margin must be shorter than the lease")
         self.client = client
         self.key = f"{prefix.rstrip('/')}/writer"
+        self.changes_key = f"{prefix.rstrip('/')}/writer-changed"
         self.member = member
         self.ttl = ttl
         self.margin = margin
@@ -56,6 +61,7 @@ class WriterLease:
         lease = self.client.lease(self.ttl)
         if self.client.create(self.key, self.member, lease=lease):
             self._lease, self._renewed_at = lease, sent
+            self._record_change(None)
             return True
         lease.revoke()
         return False
@@ -76,9 +82,22 @@ class WriterLease:
         })
         if result.get("succeeded"):
             self._lease, self._renewed_at = lease, sent
+            self._record_change(old)
             return True
         lease.revoke()
         return False
+
+    def _record_change(self, previous: str | None) -> None:
+        """Records a new writer; the same member taking the role back changes nothing."""
+        try:
+            values = self.client.get(self.changes_key)
+            last = json.loads(values[0]) if values else {}
+            if last.get("writer") == self.member:
+                return
+            self.client.put(self.changes_key, json.dumps(
+                {"writer": self.member, "previous": previous or last.get("writer"), "at": time.time()}))
+        except Exception:  # noqa: BLE001 - bookkeeping only: the role does not depend on it
+            pass
 
     def renew(self) -> bool:
         """Extends the lease; False (and the role is lost) when the lease or the key is gone."""

@@ -8,14 +8,21 @@ writer key no server is ready and clients wait: no write goes to a member that i
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import sys
 import threading
+import time
+from pathlib import Path
 
 from etcd3gw.client import Etcd3Client
 
+from .etcd import EtcdSettings, MultiEndpointClient
+
 log = logging.getLogger("ccp_galera_router")
+
+REASSERT_EVERY = 5.0
 
 
 class HAProxyAdmin:
@@ -43,6 +50,7 @@ class Router:
         self.backend = backend
         self.servers = servers
         self.active: str | None = "?"  # unknown at start: the first pass sets every server
+        self.asserted_at = 0.0
 
     def writer(self) -> str | None:
         values = self.etcd.get(self.key)
@@ -50,6 +58,8 @@ class Router:
 
     def route(self, writer: str | None) -> None:
         if writer == self.active:
+            if time.monotonic() - self.asserted_at >= REASSERT_EVERY:
+                self.reassert(writer)
             return
         for server in self.servers:
             if server != writer:
@@ -59,6 +69,14 @@ class Router:
             self.admin.command(f"set server {self.backend}/{writer} state ready")
         log.info("writer: %s (was %s)", writer, self.active)
         self.active = writer
+        self.asserted_at = time.monotonic()
+
+    def reassert(self, writer: str | None) -> None:
+        """Sets the routing again without touching sessions: a restarted HAProxy starts with every
+        server in maintenance, and must learn the writer it missed."""
+        for server in self.servers:
+            self.admin.command(f"set server {self.backend}/{server} state {'ready' if server == writer else 'maint'}")
+        self.asserted_at = time.monotonic()
 
     def run(self, interval: float = 0.2, stop: threading.Event | None = None) -> None:
         stop = stop or threading.Event()
@@ -71,14 +89,14 @@ class Router:
 
 
 def main() -> int:
-    """ccp-galera-router ETCD_HOST:PORT PREFIX ADMIN_SOCKET BACKEND SERVER[,SERVER...]"""
+    """ccp-galera-router CONFIG.json: keys etcd (as the agent's), prefix, admin_socket, backend, servers."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    if len(sys.argv) != 6:
+    if len(sys.argv) != 2:
         print(main.__doc__, file=sys.stderr)
         return 2
-    host, port = sys.argv[1].rsplit(":", 1)
-    router = Router(Etcd3Client(host=host, port=int(port), timeout=2), sys.argv[2], HAProxyAdmin(sys.argv[3]),
-                    sys.argv[4], sys.argv[5].split(","))
+    config = json.loads(Path(sys.argv[1]).read_text())
+    router = Router(MultiEndpointClient(EtcdSettings.from_config(config["etcd"])), config["prefix"],
+                    HAProxyAdmin(config["admin_socket"]), config["backend"], list(config["servers"]))
     router.run()
     return 0
 

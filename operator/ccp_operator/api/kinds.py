@@ -13,7 +13,7 @@ from ..dependencies import REFERENCE_FIELDS
 from ..kube.client import ResourceType, register_type
 from . import API_VERSION
 from ..releases import DEFAULT_RELEASE
-from ..services import catalog, galera, rabbitmq
+from ..services import catalog, etcd, galera, rabbitmq
 from ..services.base import ServiceDefinition
 from . import schema as s
 from .crds import crd
@@ -71,21 +71,45 @@ def service_crd(definition: ServiceDefinition) -> dict[str, Any]:
     )
 
 
-INFRASTRUCTURE = (galera, rabbitmq)
+INFRASTRUCTURE = (etcd, galera, rabbitmq)
+
+MEMBERS_COLUMN = {"name": "Members", "type": "integer", "jsonPath": ".spec.replicas"}
+GALERA_STATUS = {
+    "members": {"type": "array", "description": "Every member as its agent reports it through etcd.",
+                "items": s.obj("A member.", {
+                    "name": s.string("Pod name."),
+                    "state": s.string("Synced, Donor, Joining, Joined, NonPrimary, Starting, Empty or Down."),
+                    "role": s.string("writer or standby."),
+                })},
+    "membersSynced": s.string("Synced members out of all, as n/m."),
+    "writer": s.string("The member that accepts writes (empty while none does)."),
+    "lastFailoverTime": s.string("When another member last took over as the writer.", format="date-time"),
+    "lastFailover": s.string("The last change of writer, as old -> new."),
+    "clusterObservation": s.string("ok, or why the operator cannot read the agents' state from etcd."),
+}
+# Per kind: extra status fields and printer columns beside the common ones.
+INFRASTRUCTURE_STATUS = {galera: GALERA_STATUS}
+INFRASTRUCTURE_COLUMNS = {
+    galera: [MEMBERS_COLUMN,
+             {"name": "Synced", "type": "string", "jsonPath": ".status.membersSynced"},
+             {"name": "Writer", "type": "string", "jsonPath": ".status.writer"},
+             {"name": "Last-Failover", "type": "date", "jsonPath": ".status.lastFailoverTime"}],
+}
 
 
 def infrastructure_crd(module) -> dict[str, Any]:
-    """Galera and RabbitMQ: stateful members with volumes, their own schema section."""
+    """etcd, Galera and RabbitMQ: stateful members with volumes, their own schema section."""
     return crd(
         kind=module.KIND, plural=module.PLURAL, short_names=list(module.SHORT_NAMES),
         description=module.DESCRIPTION, spec=s.obj(f"Desired state of {module.KIND}.", module.section()),
         status={
             "endpoint": {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
-                         "description": "What OpenStack services connect to."},
+                         "description": "What clients connect to."},
             "components": {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
                            "description": "Members: replicas, ready and updated replicas, image."},
+            **INFRASTRUCTURE_STATUS.get(module, {}),
         },
-        columns=[{"name": "Members", "type": "integer", "jsonPath": ".spec.replicas"}],
+        columns=INFRASTRUCTURE_COLUMNS.get(module, [MEMBERS_COLUMN]),
     )
 
 

@@ -108,9 +108,9 @@ def component(description: str, replicas: int, *, dedicated: bool = False, api: 
 
 
 def members_section(description: str, replicas: int, storage_size: str, storage_what: str,
-                    custom_config: str) -> dict[str, Schema]:
-    """The section of a quorum service (Galera, RabbitMQ): dedicated members with a volume each."""
-    component_schema = component(description, replicas, dedicated=True, max_replicas=9, versioned=False,
+                    custom_config: str | None, dedicated: bool = True) -> dict[str, Schema]:
+    """The section of a quorum service (etcd, Galera, RabbitMQ): members with a volume each."""
+    component_schema = component(description, replicas, dedicated=dedicated, max_replicas=9, versioned=False,
                                  custom_config=custom_config)
     component_schema["properties"]["storage"] = obj(storage_what, {
         "size": string("Size of each member's volume.", default=storage_size, pattern=r"^[0-9]+(Mi|Gi|Ti)$"),

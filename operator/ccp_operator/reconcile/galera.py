@@ -1,15 +1,22 @@
-"""Reconciliation of a Galera resource: members, their configuration, Services and budget."""
+"""Reconciliation of a Galera resource: credentials, the members with their agents, and the
+writer endpoint (HAProxy with the router) behind the client Service."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from .. import images, render, secrets, workloads
+from .. import dependencies, images, labels, placement, render, secrets, workloads
+from ..errors import InvalidSpec, Waiting
+from ..kube.client import Kube
 from ..services import galera
+from . import galera_observer
 from .base import Outcome
 from .members import MembersReconciler
+from .service import rollout_state
 
 SERVICE = "galera"
+HAPROXY = "galera-haproxy"
 
 
 def haproxy_config(members: list[tuple[str, str]], bind: str,
@@ -21,58 +28,219 @@ def haproxy_config(members: list[tuple[str, str]], bind: str,
         "max_connections": galera.HAPROXY_MAX_CONNECTIONS})
 
 
+def etcd_settings(endpoint: dict[str, Any]) -> dict[str, Any]:
+    """The agent's and router's `etcd` settings from an Etcd resource's published endpoint."""
+    settings: dict[str, Any] = {"endpoints": list(endpoint["endpoints"])}
+    if endpoint.get("tls"):
+        settings.update(ca_file=f"{galera.ETCD_TLS_DIR}/ca.crt", cert_file=f"{galera.ETCD_TLS_DIR}/tls.crt",
+                        key_file=f"{galera.ETCD_TLS_DIR}/tls.key")
+    return settings
+
+
 class GaleraReconciler(MembersReconciler):
     kind = galera.KIND
     service = SERVICE
     default_replicas = galera.DEFAULT_REPLICAS
     default_storage = galera.DEFAULT_STORAGE
 
+    @property
+    def member_names(self) -> list[str]:
+        return [f"{self.owner.name}-galera-{i}" for i in range(self.replicas)]
+
+    @property
+    def prefix(self) -> str:
+        return galera.etcd_prefix(self.namespace, self.owner.name)
+
+    def validate(self) -> None:
+        super().validate()
+        forced = self.spec.get("forceBootstrap")
+        if forced and forced not in self.member_names:
+            raise InvalidSpec("spec.forceBootstrap", f"{forced} is not a member; members: "
+                                                     f"{', '.join(self.member_names)}")
+
     def reconcile(self) -> Outcome:
         self.validate()
         name, ns = self.owner.name, self.namespace
-        root_secret = f"{name}-galera-root"
-        self.step("CredentialsReady", "Generated", lambda: secrets.ensure(
-            self.kube, ns, root_secret, [galera.ROOT_PASSWORD_KEY], service=SERVICE, instance=name))
-        components = self.step("MembersReady", "Available", lambda: self._apply_members(root_secret))
+        root_secret, sst_secret = f"{name}-galera-root", f"{name}-galera-sst"
+        self.step("CredentialsReady", "Generated", lambda: self._ensure_credentials(root_secret, sst_secret))
+        etcd_endpoint = self.step("EtcdReady", "Available", self._etcd_endpoint)
+        components = self.step("MembersReady", "Available",
+                               lambda: self._apply_members(root_secret, sst_secret, etcd_endpoint))
+        components.update(self.step("WriterEndpointReady", "Available", lambda: self._apply_haproxy(etcd_endpoint)))
         endpoint = {"host": f"{self.client_service}.{ns}.svc", "port": galera.PORT, "adminSecret": root_secret,
                     "adminPasswordKey": galera.ROOT_PASSWORD_KEY}
         return Outcome(components, endpoint, "")
 
-    def _apply_members(self, root_secret: str) -> dict[str, Any]:
+    def _ensure_credentials(self, root_secret: str, sst_secret: str) -> None:
+        name, ns = self.owner.name, self.namespace
+        secrets.ensure(self.kube, ns, root_secret, [galera.ROOT_PASSWORD_KEY], service=SERVICE, instance=name)
+        secrets.ensure(self.kube, ns, sst_secret, [galera.SST_PASSWORD_KEY], service=SERVICE, instance=name)
+
+    def _etcd_endpoint(self) -> dict[str, Any]:
+        return dependencies.resolve(self.kube, self.namespace, self.spec, ("Etcd",), self.owner.name)["Etcd"]
+
+    def _etcd_volume(self, etcd_endpoint: dict[str, Any]) -> tuple[list[dict], list[dict]]:
+        if not etcd_endpoint.get("tls"):
+            return [], []
+        return ([{"name": "etcd-tls", "secret": {"secretName": etcd_endpoint["clientSecret"], "defaultMode": 0o440}}],
+                [{"name": "etcd-tls", "mountPath": galera.ETCD_TLS_DIR, "readOnly": True}])
+
+    def agent_config(self, etcd_endpoint: dict[str, Any]) -> dict[str, Any]:
+        ns = self.namespace
+        return {
+            "members": {member: f"{member}.{self.peers_service}.{ns}.svc:{galera.REPLICATION_PORT}"
+                        for member in self.member_names},
+            "etcd": etcd_settings(etcd_endpoint),
+            "prefix": self.prefix,
+            "datadir": galera.DATA_DIR,
+            "socket": galera.SOCKET,
+            # galera.cnf comes from /etc/mysql/conf.d; the node address is the pod's own IP.
+            "mysqld": ["mariadbd"],
+            "root_password_file": f"{galera.SECRETS_DIR}/root/{galera.ROOT_PASSWORD_KEY}",
+            "sst_password_file": f"{galera.SECRETS_DIR}/sst/{galera.SST_PASSWORD_KEY}",
+            "writer_ttl": galera.WRITER_TTL,
+            "fence_margin": galera.FENCE_MARGIN,
+            "health_port": galera.HEALTH_PORT,
+            "force_bootstrap_file": f"{galera.CONTROL_DIR}/force-bootstrap",
+        }
+
+    def _apply_members(self, root_secret: str, sst_secret: str, etcd_endpoint: dict[str, Any]) -> dict[str, Any]:
         owner, spec, name, ns = self.owner, self.spec, self.owner.name, self.namespace
-        peers = [f"{name}-galera-{i}.{self.peers_service}.{ns}.svc" for i in range(self.replicas)]
         config = render.render_file(galera.CONFIG_FILE, {
-            "port": galera.PORT, "cluster_name": f"{ns}-{name}", "peers": peers,
-            "max_connections": galera.MAX_CONNECTIONS, "buffer_pool_size": galera.BUFFER_POOL_SIZE,
-            "gcache_size": galera.GCACHE_SIZE, "applier_threads": galera.APPLIER_THREADS})
+            "port": galera.PORT, "cluster_name": f"{ns}-{name}", "max_connections": galera.MAX_CONNECTIONS,
+            "buffer_pool_size": galera.BUFFER_POOL_SIZE, "applier_threads": galera.APPLIER_THREADS,
+            "provider_options": galera.provider_options()})
         custom = spec.get("customConfig") or ""
+        agent = json.dumps(self.agent_config(etcd_endpoint), indent=2, sort_keys=True) + "\n"
         self.kube.apply({"apiVersion": "v1", "kind": "ConfigMap",
                          "metadata": workloads.metadata(owner, f"{name}-galera-config", SERVICE, SERVICE),
-                         "data": {"galera.cnf": config, "zz-custom.cnf": custom}})
-        image = spec.get("image") or images.MARIADB
+                         "data": {"galera.cnf": config, "zz-custom.cnf": custom, "agent.json": agent}})
+        # Read by the agent while it runs: a change takes effect without restarting any member.
+        self.kube.apply({"apiVersion": "v1", "kind": "ConfigMap",
+                         "metadata": workloads.metadata(owner, f"{name}-galera-control", SERVICE, SERVICE),
+                         "data": {"force-bootstrap": spec.get("forceBootstrap") or ""}})
+        image = spec.get("image") or images.GALERA
+        etcd_volumes, etcd_mounts = self._etcd_volume(etcd_endpoint)
         container = {
             "name": "mariadb",
             "image": image,
             "imagePullPolicy": "IfNotPresent",
-            "env": [{"name": "MARIADB_ROOT_PASSWORD", "valueFrom": {"secretKeyRef": {
-                "name": root_secret, "key": galera.ROOT_PASSWORD_KEY}}}],
+            "command": [galera.AGENT, f"{galera.AGENT_CONFIG_DIR}/agent.json"],
             "ports": [{"name": "mysql", "containerPort": galera.PORT},
                       {"name": "replication", "containerPort": galera.REPLICATION_PORT},
                       {"name": "ist", "containerPort": galera.IST_PORT},
-                      {"name": "sst", "containerPort": galera.SST_PORT}],
+                      {"name": "sst", "containerPort": galera.SST_PORT},
+                      {"name": "health", "containerPort": galera.HEALTH_PORT}],
             "resources": spec.get("resources") or {"requests": {"cpu": galera.CPU, "memory": galera.MEMORY}},
-            "readinessProbe": {"tcpSocket": {"port": galera.PORT}, "periodSeconds": 10},
-            "livenessProbe": {"tcpSocket": {"port": galera.PORT}, "initialDelaySeconds": 120, "periodSeconds": 15},
-            "volumeMounts": [{"name": "data", "mountPath": "/var/lib/mysql"},
+            # Ready = Synced in the Primary component; live = not stuck outside it (the agent
+            # restarts a crashed mysqld itself, and waiting for peers after an outage is alive).
+            "readinessProbe": {"httpGet": {"path": "/ready", "port": galera.HEALTH_PORT}, "periodSeconds": 5,
+                               "timeoutSeconds": 3},
+            "livenessProbe": {"httpGet": {"path": "/live", "port": galera.HEALTH_PORT}, "initialDelaySeconds": 30,
+                              "periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 6},
+            "volumeMounts": [{"name": "data", "mountPath": galera.DATA_DIR},
                              {"name": "config", "mountPath": galera.CONFIG_FILE.dest, "subPath": "galera.cnf"},
                              # Read after galera.cnf: option files of a directory load in name order.
                              {"name": "config", "mountPath": "/etc/mysql/conf.d/zz-custom.cnf",
-                              "subPath": "zz-custom.cnf"}],
+                              "subPath": "zz-custom.cnf"},
+                             {"name": "config", "mountPath": f"{galera.AGENT_CONFIG_DIR}/agent.json",
+                              "subPath": "agent.json"},
+                             {"name": "control", "mountPath": galera.CONTROL_DIR, "readOnly": True},
+                             {"name": "root-password", "mountPath": f"{galera.SECRETS_DIR}/root", "readOnly": True},
+                             {"name": "sst-password", "mountPath": f"{galera.SECRETS_DIR}/sst", "readOnly": True},
+                             *etcd_mounts],
         }
+        volumes = [{"name": "config", "configMap": {"name": f"{name}-galera-config"}},
+                   {"name": "control", "configMap": {"name": f"{name}-galera-control"}},
+                   {"name": "root-password", "secret": {"secretName": root_secret, "defaultMode": 0o400}},
+                   {"name": "sst-password", "secret": {"secretName": sst_secret, "defaultMode": 0o400}},
+                   *etcd_volumes]
         return self.apply_members(
-            image=image, containers=[container],
-            volumes=[{"name": "config", "configMap": {"name": f"{name}-galera-config"}}],
-            inputs=workloads.inputs_hash(config, custom, image),
+            image=image, containers=[container], volumes=volumes,
+            inputs=workloads.inputs_hash(config, custom, agent, image),
             peer_ports={"mysql": galera.PORT, "replication": galera.REPLICATION_PORT, "ist": galera.IST_PORT,
                         "sst": galera.SST_PORT},
-            client_ports={"mysql": galera.PORT})
+            client_ports=None)
+
+    def haproxy_file(self) -> str:
+        """haproxy.cfg of the writer endpoint: every member by its stable DNS name."""
+        return haproxy_config([(member, f"{member}.{self.peers_service}.{self.namespace}.svc:{galera.PORT}")
+                               for member in self.member_names], bind=f"0.0.0.0:{galera.PORT}")
+
+    def _apply_haproxy(self, etcd_endpoint: dict[str, Any]) -> dict[str, Any]:
+        owner, spec, name, ns = self.owner, self.spec, self.owner.name, self.namespace
+        settings = spec.get("haproxy") or {}
+        replicas = settings.get("replicas", galera.HAPROXY_REPLICAS)
+        config = self.haproxy_file()
+        router = json.dumps({"etcd": etcd_settings(etcd_endpoint), "prefix": self.prefix,
+                             "admin_socket": galera.HAPROXY_ADMIN_SOCKET, "backend": galera.WRITER_BACKEND,
+                             "servers": self.member_names}, indent=2, sort_keys=True) + "\n"
+        workload = f"{name}-{HAPROXY}"
+        self.kube.apply({"apiVersion": "v1", "kind": "ConfigMap",
+                         "metadata": workloads.metadata(owner, f"{workload}-config", SERVICE, HAPROXY),
+                         "data": {"haproxy.cfg": config, "router.json": router}})
+        haproxy_image = settings.get("image") or images.HAPROXY
+        router_image = spec.get("image") or images.GALERA
+        etcd_volumes, etcd_mounts = self._etcd_volume(etcd_endpoint)
+        socket_mount = {"name": "admin-socket", "mountPath": "/var/run/haproxy"}
+        containers = [
+            {"name": "haproxy", "image": haproxy_image, "imagePullPolicy": "IfNotPresent",
+             "command": ["haproxy", "-W", "-db", "-f", galera.HAPROXY_CONFIG.dest],
+             "ports": [{"name": "mysql", "containerPort": galera.PORT}],
+             "resources": settings.get("resources") or {"requests": {"cpu": galera.HAPROXY_CPU,
+                                                                     "memory": galera.HAPROXY_MEMORY}},
+             "readinessProbe": {"tcpSocket": {"port": galera.PORT}, "periodSeconds": 5},
+             "livenessProbe": {"tcpSocket": {"port": galera.PORT}, "initialDelaySeconds": 10, "periodSeconds": 10},
+             "volumeMounts": [socket_mount, {"name": "config", "mountPath": galera.HAPROXY_CONFIG.dest,
+                                             "subPath": "haproxy.cfg"}]},
+            {"name": "router", "image": router_image, "imagePullPolicy": "IfNotPresent",
+             "command": [galera.ROUTER, "/etc/ccp-galera-router/router.json"],
+             "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}},
+             "volumeMounts": [socket_mount, {"name": "config", "mountPath": "/etc/ccp-galera-router/router.json",
+                                             "subPath": "router.json"}, *etcd_mounts]},
+        ]
+        template = workloads.infrastructure_pod(
+            owner, SERVICE, HAPROXY, dedicated=False,
+            node_selector=placement.merged_node_selector(spec.get("nodeSelector")), containers=containers,
+            volumes=[{"name": "admin-socket", "emptyDir": {"medium": "Memory"}},
+                     {"name": "config", "configMap": {"name": f"{workload}-config"}}, *etcd_volumes],
+            inputs=workloads.inputs_hash(config, router, haproxy_image, router_image))
+        # HAProxy's image runs as its own user; the router must own the same admin socket.
+        template["spec"]["securityContext"] = {"runAsUser": galera.HAPROXY_UID, "runAsGroup": galera.HAPROXY_UID,
+                                               "runAsNonRoot": True}
+        template["spec"]["terminationGracePeriodSeconds"] = 30
+        self.kube.apply(workloads.plain_service(owner, SERVICE, HAPROXY, self.client_service, {"mysql": galera.PORT}))
+        self.kube.apply(workloads.budget(owner, SERVICE, HAPROXY, workload))
+        live = self.kube.apply({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": workloads.metadata(owner, workload, SERVICE, HAPROXY),
+            "spec": {"replicas": replicas, "revisionHistoryLimit": 5,
+                     "selector": {"matchLabels": labels.selector(SERVICE, name, HAPROXY)},
+                     "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+                     "template": template}})
+        state = rollout_state(live, replicas)
+        if not state["done"]:
+            raise Waiting("RollingOut", f"waiting for the writer endpoint: {state['ready']}/{replicas} HAProxy "
+                                        "pods ready", soon=True)
+        return {HAPROXY: {"replicas": replicas, "readyReplicas": state["ready"], "updatedReplicas": state["updated"],
+                          "image": haproxy_image}}
+
+
+def refresh_cluster_status(kube: Kube, body: dict[str, Any]) -> dict[str, Any]:
+    """Writes what the agents report through etcd (members, writer, last failover) into the
+    status, naming only those fields and only when they changed; returns what changed."""
+    reconciler = GaleraReconciler(kube, body)
+    try:
+        etcd_endpoint = reconciler._etcd_endpoint()
+    except Waiting:
+        return {}  # no etcd yet: the reconciler's own conditions say so
+    summary = galera_observer.observe(kube, reconciler.namespace, reconciler.owner.name, reconciler.member_names,
+                                      etcd_endpoint)
+    current = body.get("status") or {}
+    if "members" not in summary:  # etcd unreachable: keep the last known state, say why
+        summary = {"clusterObservation": summary["clusterObservation"]}
+    patch = {key: value for key, value in summary.items() if current.get(key) != value}
+    if patch:
+        meta = body["metadata"]
+        kube.patch_status(body["apiVersion"], body["kind"], meta["namespace"], meta["name"], patch)
+    return patch

@@ -35,9 +35,12 @@ class MembersReconciler(Reconciler):
                                                "them fail; use an odd number (1, 3, 5, ...)")
 
     def apply_members(self, *, image: str, containers: list[dict[str, Any]], volumes: list[dict[str, Any]],
-                      inputs: str, peer_ports: dict[str, int], client_ports: dict[str, int],
+                      inputs: str, peer_ports: dict[str, int], client_ports: dict[str, int] | None,
                       init_containers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        """Applies the members and their Services; waits until every member runs the template."""
+        """Applies the members and their Services; waits until every member runs the template.
+
+        `client_ports` None: clients do not reach the members directly (Galera's go through its
+        writer endpoint), so the members get no client Service."""
         owner, spec, service = self.owner, self.spec, self.service
         template = workloads.infrastructure_pod(
             owner, service, service, dedicated=spec.get("dedicated", True),
@@ -47,9 +50,10 @@ class MembersReconciler(Reconciler):
             template["spec"]["initContainers"] = init_containers
         self.kube.apply(workloads.plain_service(owner, service, service, self.peers_service, peer_ports,
                                                 headless=True))
-        self.kube.apply(workloads.plain_service(owner, service, service, self.client_service, client_ports))
+        if client_ports:
+            self.kube.apply(workloads.plain_service(owner, service, service, self.client_service, client_ports))
         if self.replicas > 1:
-            self.kube.apply(workloads.budget(owner, service, service, self.client_service))
+            self.kube.apply(workloads.budget(owner, service, service, f"{owner.name}-{service}"))
         live = self.kube.apply(workloads.stateful_set(
             owner, service, service, replicas=self.replicas, template=template, peers_service=self.peers_service,
             storage=spec.get("storage") or {"size": self.default_storage}))

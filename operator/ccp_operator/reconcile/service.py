@@ -16,9 +16,11 @@ import base64
 from typing import Any
 
 from .. import conditions, dependencies, images, kolla, placement, render, secrets, workloads
-from ..errors import Waiting
+from ..dependencies import REFERENCE_FIELDS
+from ..errors import InvalidSpec, Waiting
 from ..kube.client import Kube
-from ..services.base import GALERA, KEYSTONE, MEMCACHED, PLACEMENT, RABBITMQ, Component, JobStep, ServiceDefinition
+from ..services.base import (ETCD, GALERA, KEYSTONE, MEMCACHED, PLACEMENT, RABBITMQ, Component, JobStep,
+                             ServiceDefinition)
 from ..workloads import ComponentSettings
 from .base import Outcome, Reconciler
 
@@ -218,7 +220,7 @@ class ServiceReconciler(Reconciler):
                  condition: str) -> None:
         """Creates the step's Job if its current version does not exist, and waits for it."""
         kolla_image = step.image != "mariadb"
-        image = (images.MARIADB if not kolla_image
+        image = (images.MARIADB_CLIENT if not kolla_image
                  else images.kolla(step.image, self.version, self.spec.get("images")))
         component_image = next((component_settings(self.definition, c, self.spec).image
                                 for c in self.definition.components if c.image == step.image), None)
@@ -353,6 +355,11 @@ def service_context(definition: ServiceDefinition, spec: dict[str, Any], instanc
         context["keystone"] = keystone_context(keystone_endpoint(definition, spec, instance, namespace))
     if PLACEMENT in deps:
         context["placement"] = deps[PLACEMENT]
+    if ETCD in deps:
+        if deps[ETCD].get("tls"):
+            raise InvalidSpec(REFERENCE_FIELDS[ETCD], "coordination through an etcd that needs TLS client "
+                                                      "certificates is not supported yet; use a plain-HTTP etcd")
+        context["coordination"] = {"url": f"etcd3+http://{deps[ETCD]['service']}"}
     if definition.keystone_user:
         context["service_user"] = {"name": definition.name, "password": credentials["keystone-password"]}
     return context

@@ -49,7 +49,8 @@ def write(kube: Kube, body: dict[str, Any], status: dict[str, Any]) -> None:
     logging.getLogger(__name__).debug(
         "status of %s %s/%s changes: %s", body["kind"], meta["namespace"], meta["name"],
         sorted(k for k in set(current) | set(status) if current.get(k) != status.get(k)))
-    previous = body.get("status") or {}
-    # A merge patch cannot remove keys it does not name: null out fields that disappeared.
-    patch = {**{k: None for k in previous if k not in status and k != "kopf"}, **status}
+    # Only the fields that changed (so a stale copy never reverts what another writer, such as
+    # the Galera observer, set meanwhile); a merge patch removes fields only when named as null.
+    patch = {**{k: None for k in current if k not in status},
+             **{k: v for k, v in status.items() if current.get(k) != v}}
     kube.patch_status(body["apiVersion"], body["kind"], meta["namespace"], meta["name"], patch)

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 # Dependencies a service can declare, by the kind of resource that provides them.
 GALERA, RABBITMQ, MEMCACHED, KEYSTONE, PLACEMENT = "Galera", "RabbitMQ", "Memcached", "Keystone", "Placement"
+ETCD = "Etcd"
 
 KOLLA_CONFIG_DIR = "/var/lib/kolla/config_files"
 

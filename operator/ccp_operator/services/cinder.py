@@ -5,7 +5,7 @@ cinder-volume runs three instances active-active, as Cinder supports it: they sh
 any volume and the others take over when one is lost.
 """
 
-from .base import (GALERA, KEYSTONE, MEMCACHED, RABBITMQ, Component, ConfigFile, Endpoint, JobStep, Probe,
+from .base import (ETCD, GALERA, KEYSTONE, MEMCACHED, RABBITMQ, Component, ConfigFile, Endpoint, JobStep, Probe,
                    ServiceDefinition)
 
 PORT = 8776
@@ -46,7 +46,7 @@ SERVICE = ServiceDefinition(
         ConfigFile("cinder-api-uwsgi.ini", "common/uwsgi.ini.j2", "/etc/cinder/cinder-api-uwsgi.ini",
                    values={"uwsgi": {"port": PORT, "module": "cinder.wsgi.api:application"}}),
     ),
-    needs=(GALERA, MEMCACHED, RABBITMQ, KEYSTONE),
+    needs=(GALERA, MEMCACHED, RABBITMQ, KEYSTONE, ETCD),
     databases=("cinder",),
     endpoints=(
         Endpoint("block-storage", "cinder", "cinder-api", "/v3/%(project_id)s", "OpenStack Block Storage"),
