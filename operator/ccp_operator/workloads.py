@@ -219,6 +219,16 @@ def job(owner: Owner, service: ServiceDefinition, step: JobStep, *, image: str, 
     }
 
 
+def http_probes(port: int, ready_path: str, live_path: str, live_after: int) -> dict[str, Any]:
+    """Readiness and liveness over HTTP for a member: readiness every 5 s; liveness from
+    `live_after` seconds on, failing only after a minute of failures (members recover slowly)."""
+    return {
+        "readinessProbe": {"httpGet": {"path": ready_path, "port": port}, "periodSeconds": 5, "timeoutSeconds": 3},
+        "livenessProbe": {"httpGet": {"path": live_path, "port": port}, "initialDelaySeconds": live_after,
+                          "periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 6},
+    }
+
+
 def inputs_hash(*parts: Any) -> str:
     """The hash of everything a pod consumes (config files, keys, image), for its template annotation."""
     return content_hash(json.loads(json.dumps(parts, sort_keys=True, default=str)))

@@ -68,3 +68,31 @@ def test_endpoints_are_host_and_port_with_or_without_a_scheme():
     assert client.protocol == "https" and client.get_url("/kv/range") == "/v3/kv/range"
     with pytest.raises(ValueError):
         MultiEndpointClient(EtcdSettings(()))
+
+
+class FakeProcess:
+    def __init__(self, running: bool):
+        self.running = running
+
+    def poll(self):
+        return None if self.running else 1
+
+
+def test_liveness_fails_only_for_a_stuck_mysqld(tmp_path, monkeypatch):
+    agent = Agent(Config.from_file(write_config(tmp_path, name="db-galera-0")))
+    assert agent.live(), "waiting for peers before mysqld starts is alive"
+    agent.process = FakeProcess(running=False)
+    assert agent.live(), "restarting mysqld after a crash is alive"
+    agent.process = FakeProcess(running=True)
+    clock = [1000.0]
+    monkeypatch.setattr("time.monotonic", lambda: clock[0])
+    agent.outside_primary_since = clock[0]
+    clock[0] += 30
+    assert agent.live()
+    clock[0] += 31
+    assert not agent.live(), "a minute outside the Primary component is stuck"
+    agent.outside_primary_since, agent.unanswered_since = None, clock[0]
+    clock[0] += 600
+    assert agent.live(), "a joiner in a long state transfer answers nothing, and is alive"
+    clock[0] += 301
+    assert not agent.live()

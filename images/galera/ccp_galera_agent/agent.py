@@ -33,6 +33,9 @@ TICK = 1.0
 REPORT_TTL = 10
 # A member outside the Primary component for this long is stuck: liveness fails and it restarts.
 STUCK_AFTER = 60.0
+# A mysqld that does not answer at all is given much longer: a joiner receiving a full state
+# transfer of a large database answers nothing until the transfer ends.
+UNANSWERED_AFTER = 900.0
 # Joining members start one at a time (a donor serves one state transfer at a time), unless the
 # member before them takes longer than this to start.
 JOIN_TURN_TIMEOUT = 90.0
@@ -91,7 +94,8 @@ class Agent:
         self.process: subprocess.Popen | None = None
         self.report_lease = None
         self.status: dict[str, Any] | None = None
-        self.outside_primary_since: float | None = None
+        self.outside_primary_since: float | None = None  # answering, but not in the Primary component
+        self.unanswered_since: float | None = None       # mysqld runs but does not answer
         self.last_position: Position | None = None
         self.stopping = threading.Event()
         self.fenced_at_deadline = False
@@ -269,10 +273,13 @@ class Agent:
     def tick(self) -> None:
         self.status = self.mysqld.status()
         now = time.monotonic()
-        if self.status and self.status.get("cluster_status") == "Primary":
+        if self.status is None:
+            self.unanswered_since = self.unanswered_since or now
             self.outside_primary_since = None
-        elif self.outside_primary_since is None:
-            self.outside_primary_since = now
+        else:
+            self.unanswered_since = None
+            primary = self.status.get("cluster_status") == "Primary"
+            self.outside_primary_since = None if primary else (self.outside_primary_since or now)
         if self.status and self.status.get("cluster_status") == "Primary":
             self.last_position = Position(self.status.get("cluster_state_uuid", NULL_UUID),
                                           int(self.status.get("last_committed", -1)))
@@ -345,10 +352,15 @@ class Agent:
         return self.synced()
 
     def live(self) -> bool:
+        """False only when mysqld runs but is stuck: outside the Primary component for a minute,
+        or silent for much longer. Waiting for peers to start, or restarting mysqld after a crash,
+        is the agent doing its work: a container restart would not help."""
         if self.process is None or self.process.poll() is not None:
+            return True
+        now = time.monotonic()
+        if self.outside_primary_since is not None and now - self.outside_primary_since > STUCK_AFTER:
             return False
-        stuck = self.outside_primary_since is not None and time.monotonic() - self.outside_primary_since > STUCK_AFTER
-        return not stuck
+        return not (self.unanswered_since is not None and now - self.unanswered_since > UNANSWERED_AFTER)
 
     def serve_health(self) -> None:
         agent = self
@@ -389,7 +401,7 @@ class Agent:
             self.supervise()
             if self.writer.active:
                 self.step_down("mysqld stopped")
-            self.status, self.outside_primary_since = None, None
+            self.status, self.outside_primary_since, self.unanswered_since = None, None, None
             if not self.stopping.is_set():
                 restarts += 1
                 delay = min(2.0 * restarts, 30.0)

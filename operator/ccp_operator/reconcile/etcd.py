@@ -58,10 +58,7 @@ class EtcdReconciler(MembersReconciler):
                       {"name": "peer", "containerPort": etcd.PEER_PORT},
                       {"name": "metrics", "containerPort": etcd.METRICS_PORT}],
             "resources": spec.get("resources") or {"requests": {"cpu": etcd.CPU, "memory": etcd.MEMORY}},
-            "readinessProbe": {"httpGet": {"path": "/readyz", "port": etcd.METRICS_PORT}, "periodSeconds": 5,
-                               "timeoutSeconds": 3},
-            "livenessProbe": {"httpGet": {"path": "/livez", "port": etcd.METRICS_PORT}, "initialDelaySeconds": 15,
-                              "periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 6},
+            **workloads.http_probes(etcd.METRICS_PORT, "/readyz", "/livez", live_after=15),
             "volumeMounts": [{"name": "data", "mountPath": etcd.DATA_DIR}],
         }
         return self.apply_members(

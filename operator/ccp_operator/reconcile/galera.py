@@ -134,10 +134,7 @@ class GaleraReconciler(MembersReconciler):
             "resources": spec.get("resources") or {"requests": {"cpu": galera.CPU, "memory": galera.MEMORY}},
             # Ready = Synced in the Primary component; live = not stuck outside it (the agent
             # restarts a crashed mysqld itself, and waiting for peers after an outage is alive).
-            "readinessProbe": {"httpGet": {"path": "/ready", "port": galera.HEALTH_PORT}, "periodSeconds": 5,
-                               "timeoutSeconds": 3},
-            "livenessProbe": {"httpGet": {"path": "/live", "port": galera.HEALTH_PORT}, "initialDelaySeconds": 30,
-                              "periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 6},
+            **workloads.http_probes(galera.HEALTH_PORT, "/ready", "/live", live_after=30),
             "volumeMounts": [{"name": "data", "mountPath": galera.DATA_DIR},
                              {"name": "config", "mountPath": galera.CONFIG_FILE.dest, "subPath": "galera.cnf"},
                              # Read after galera.cnf: option files of a directory load in name order.
