@@ -17,7 +17,6 @@ GALERA = "ghcr.io/openstack-ccp/galera:0.1.0-mariadb-11.4"
 MARIADB_CLIENT = "mariadb:11.4"
 HAPROXY = "haproxy:3.2"
 ETCD = "quay.io/coreos/etcd:v3.6.16"
-RABBITMQ = "rabbitmq:4.1-management"
 
 
 def apache(images_spec: dict[str, Any] | None = None) -> dict[str, str]:

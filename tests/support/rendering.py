@@ -14,6 +14,7 @@ ENDPOINTS = {
                "adminPasswordKey": "root-password"},
     "RabbitMQ": {"hosts": [f"cloud-rabbitmq-{i}.cloud-rabbitmq-nodes.openstack.svc" for i in range(3)],
                  "port": 5672, "rpcVhost": "openstack", "notificationsVhost": "notifications",
+                 "notificationsTransportOptions": "rabbit_quorum_queue=true", "brokerVersion": "4.1",
                  "userSecrets": {}},
     "Memcached": {"servers": [f"cloud-memcached-{i}.cloud-memcached.openstack.svc:11211" for i in range(3)]},
     "Keystone": {"internalURL": "http://cloud-keystone.openstack.svc:5000", "publicURL": "http://10.0.0.10:5000",
@@ -28,17 +29,23 @@ CREDENTIALS = {"database-password": "db-Pa55word_x", "keystone-password": "ks-Pa
                "admin-password": "admin-Pa55word", "secret-key": "django-secret-key-value"}
 
 
-def context(definition: ServiceDefinition, spec: dict[str, Any] | None = None) -> dict[str, Any]:
+def context(definition: ServiceDefinition, spec: dict[str, Any] | None = None,
+            endpoints: dict[str, dict[str, Any]] | None = None,
+            messaging_password: str = "rabbit-Pa55word") -> dict[str, Any]:
+    """The service's template context; `endpoints` replace the realistic defaults per kind."""
     spec = {"release": "2026.1", **(spec or {})}
-    deps = {kind: ENDPOINTS[kind] for kind in definition.needs}
-    return service_context(definition, spec, INSTANCE, NAMESPACE, deps, CREDENTIALS, "rabbit-Pa55word",
+    published = {**ENDPOINTS, **(endpoints or {})}
+    deps = {kind: published[kind] for kind in definition.needs}
+    return service_context(definition, spec, INSTANCE, NAMESPACE, deps, CREDENTIALS, messaging_password,
                            {name: f"{name}-shared-secret" for name in definition.shared_secrets})
 
 
-def all_files(definition: ServiceDefinition, spec: dict[str, Any] | None = None) -> dict[str, dict[str, str]]:
+def all_files(definition: ServiceDefinition, spec: dict[str, Any] | None = None,
+              endpoints: dict[str, dict[str, Any]] | None = None,
+              messaging_password: str = "rabbit-Pa55word") -> dict[str, dict[str, str]]:
     """{component name: {file name: content}} for every component of the service."""
     spec = {"release": "2026.1", **(spec or {})}
-    ctx = context(definition, spec)
+    ctx = context(definition, spec, endpoints, messaging_password)
     return {component.name: component_files(definition, component,
                                              component_settings(definition, component, spec), ctx, spec)
             for component in definition.components}

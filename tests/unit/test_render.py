@@ -49,7 +49,10 @@ def test_nova_rpc_and_notifications_use_separate_vhosts():
     parser = configparser.RawConfigParser(interpolation=None)
     parser.read_string(conf)
     assert parser.get("DEFAULT", "transport_url").endswith(":5672/openstack")
-    assert parser.get("oslo_messaging_notifications", "transport_url").endswith(":5672/notifications")
+    assert parser.get("oslo_messaging_notifications", "transport_url").endswith(
+        ":5672/notifications?rabbit_quorum_queue=true"), "quorum queues for notifications alone"
+    assert parser.get("oslo_messaging_rabbit", "rabbit_quorum_queue") == "false", "RPC queues stay classic"
+    assert parser.get("DEFAULT", "control_exchange") == "nova"
     assert parser.get("placement", "valid_interfaces") == "internal"
 
 

@@ -36,7 +36,8 @@ class MembersReconciler(Reconciler):
 
     def apply_members(self, *, image: str, containers: list[dict[str, Any]], volumes: list[dict[str, Any]],
                       inputs: str, peer_ports: dict[str, int], client_ports: dict[str, int] | None,
-                      init_containers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+                      init_containers: list[dict[str, Any]] | None = None,
+                      termination_grace: int | None = None) -> dict[str, Any]:
         """Applies the members and their Services; waits until every member runs the template.
 
         `client_ports` None: clients do not reach the members directly (Galera's go through its
@@ -48,6 +49,8 @@ class MembersReconciler(Reconciler):
             volumes=volumes, inputs=inputs)
         if init_containers:
             template["spec"]["initContainers"] = init_containers
+        if termination_grace:
+            template["spec"]["terminationGracePeriodSeconds"] = termination_grace
         self.kube.apply(workloads.plain_service(owner, service, service, self.peers_service, peer_ports,
                                                 headless=True))
         if client_ports:

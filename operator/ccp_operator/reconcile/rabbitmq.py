@@ -7,7 +7,8 @@ import hashlib
 import json
 from typing import Any
 
-from .. import images, render, secrets, workloads
+from .. import render, secrets, workloads
+from ..errors import InvalidSpec
 from ..services import rabbitmq
 from .base import Outcome
 from .members import MembersReconciler
@@ -26,21 +27,24 @@ def password_hash(user: str, password: str) -> str:
     return base64.b64encode(salt + hashlib.sha256(salt + password.encode()).digest()).decode()
 
 
-def definitions(admin_password: str, user_passwords: dict[str, str]) -> str:
-    vhosts = [rabbitmq.RPC_VHOST, rabbitmq.NOTIFICATIONS_VHOST]
+def definitions(admin_password: str, user_passwords: dict[str, str], replication: str) -> str:
+    """definitions.json, loaded by every broker at boot: vhosts, users, permissions, policies."""
+    notifications_type = rabbitmq.QUORUM if replication == rabbitmq.QUORUM else "classic"
+    vhosts = [{"name": rabbitmq.RPC_VHOST, "metadata": {"description": "OpenStack RPC (never replicated)",
+                                                         "default_queue_type": "classic", "tags": []}},
+              {"name": rabbitmq.NOTIFICATIONS_VHOST, "metadata": {"description": "OpenStack notifications",
+                                                                   "default_queue_type": notifications_type,
+                                                                   "tags": []}}]
     users = [{"name": ADMIN_USER, "password_hash": password_hash(ADMIN_USER, admin_password),
               "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": ["administrator"]}]
-    permissions = [{"user": ADMIN_USER, "vhost": vhost, "configure": ".*", "write": ".*", "read": ".*"}
+    permissions = [{"user": ADMIN_USER, "vhost": vhost["name"], "configure": ".*", "write": ".*", "read": ".*"}
                    for vhost in vhosts]
     for user, password in sorted(user_passwords.items()):
         users.append({"name": user, "password_hash": password_hash(user, password),
                       "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": []})
-        rpc, notifications = rabbitmq.USERS[user]
-        for vhost, used in ((rabbitmq.RPC_VHOST, rpc), (rabbitmq.NOTIFICATIONS_VHOST, notifications)):
-            if used:
-                permissions.append({"user": user, "vhost": vhost, "configure": ".*", "write": ".*", "read": ".*"})
-    return json.dumps({"users": users, "vhosts": [{"name": v} for v in vhosts], "permissions": permissions,
-                       "policies": []}, indent=2, sort_keys=True) + "\n"
+        permissions.extend(rabbitmq.permissions(user))
+    return json.dumps({"users": users, "vhosts": vhosts, "permissions": permissions,
+                       "policies": [rabbitmq.notification_policy(replication)]}, indent=2, sort_keys=True) + "\n"
 
 
 class RabbitMQReconciler(MembersReconciler):
@@ -57,6 +61,20 @@ class RabbitMQReconciler(MembersReconciler):
     def user_secret(self, user: str) -> str:
         return f"{self.owner.name}-rabbitmq-user-{user}"
 
+    @property
+    def broker_version(self) -> str:
+        return self.spec.get("brokerVersion") or rabbitmq.DEFAULT_BROKER_VERSION
+
+    @property
+    def replication(self) -> str:
+        return self.spec.get("notificationReplication") or rabbitmq.QUORUM
+
+    def validate(self) -> None:
+        super().validate()
+        if self.replication == rabbitmq.MIRRORED and rabbitmq.major(self.broker_version) >= 4:
+            raise InvalidSpec("spec.notificationReplication", f"RabbitMQ {self.broker_version} has no classic queue "
+                                                              "mirroring (removed in 4.0): use quorum")
+
     def reconcile(self) -> Outcome:
         self.validate()
         credentials = self.step("CredentialsReady", "Generated", self._ensure_credentials)
@@ -65,8 +83,10 @@ class RabbitMQReconciler(MembersReconciler):
         endpoint = {"hosts": [f"{name}-rabbitmq-{i}.{self.peers_service}.{ns}.svc" for i in range(self.replicas)],
                     "port": rabbitmq.PORT, "rpcVhost": rabbitmq.RPC_VHOST,
                     "notificationsVhost": rabbitmq.NOTIFICATIONS_VHOST,
+                    "notificationsTransportOptions": rabbitmq.notifications_transport_options(self.replication),
+                    "brokerVersion": self.broker_version,
                     "adminSecret": f"{name}-rabbitmq-admin",
-                    "userSecrets": {user: self.user_secret(user) for user in rabbitmq.USERS}}
+                    "userSecrets": {user: self.user_secret(user) for user in (*rabbitmq.USERS, *rabbitmq.CONSUMERS)}}
         return Outcome(components, endpoint, "")
 
     def _ensure_credentials(self) -> dict[str, Any]:
@@ -74,24 +94,40 @@ class RabbitMQReconciler(MembersReconciler):
         admin = secrets.ensure(self.kube, ns, f"{name}-rabbitmq-admin", ["password", "erlang-cookie"],
                                service=SERVICE, instance=name)
         users = {user: secrets.ensure(self.kube, ns, self.user_secret(user), ["password"], service=SERVICE,
-                                      instance=name)["password"] for user in rabbitmq.USERS}
+                                      instance=name)["password"] for user in (*rabbitmq.USERS, *rabbitmq.CONSUMERS)}
         return {"admin": admin, "users": users}
+
+    def config_file(self) -> str:
+        """rabbitmq.conf (plus the user's customConfig lines, which win)."""
+        config = render.render_file(rabbitmq.CONFIG_FILE, {
+            "peers_service": self.peers_service, "namespace": self.namespace, "replicas": self.replicas,
+            "port": rabbitmq.PORT, "management_port": rabbitmq.MANAGEMENT_PORT,
+            "broker": tuple(int(part) for part in self.broker_version.split("."))})
+        if self.spec.get("customConfig"):
+            config += "\n# customConfig\n" + self.spec["customConfig"].rstrip("\n") + "\n"
+        return config
+
+    def pre_stop(self) -> str:
+        """Before a broker stops: wait until every quorum queue keeps its majority without it
+        (and, with mirroring, until its mirrors are in sync), then hand its leaders over."""
+        timeout = rabbitmq.PRE_STOP_TIMEOUT
+        steps = [f"rabbitmq-upgrade await_online_quorum_plus_one -t {timeout}"]
+        if self.replication == rabbitmq.MIRRORED:
+            steps.append(f"rabbitmq-upgrade await_online_synchronized_mirror -t {timeout}")
+        steps.append("rabbitmq-upgrade drain")
+        return " && ".join(steps)
 
     def _apply_brokers(self, credentials: dict[str, Any]) -> dict[str, Any]:
         owner, spec, name, ns = self.owner, self.spec, self.owner.name, self.namespace
         peers_service = self.peers_service
-        config = render.render_file(rabbitmq.CONFIG_FILE, {
-            "peers_service": peers_service, "namespace": ns, "replicas": self.replicas,
-            "port": rabbitmq.PORT, "management_port": rabbitmq.MANAGEMENT_PORT})
-        if spec.get("customConfig"):
-            config += "\n# customConfig\n" + spec["customConfig"].rstrip("\n") + "\n"
+        config = self.config_file()
         self.kube.apply({"apiVersion": "v1", "kind": "ConfigMap",
                          "metadata": workloads.metadata(owner, f"{name}-rabbitmq-config", SERVICE, SERVICE),
                          "data": {"rabbitmq.conf": config, "enabled_plugins": rabbitmq.ENABLED_PLUGINS}})
-        defs = definitions(credentials["admin"]["password"], credentials["users"])
+        defs = definitions(credentials["admin"]["password"], credentials["users"], self.replication)
         self.kube.apply(workloads.secret(owner, f"{name}-rabbitmq-definitions", SERVICE, SERVICE,
                                          {"definitions.json": defs}))
-        image = spec.get("image") or images.RABBITMQ
+        image = spec.get("image") or rabbitmq.default_image(self.broker_version)
         node_name = f"rabbit@$(POD_NAME).{peers_service}.{ns}.svc"
         cookie = {"name": "cookie", "secret": {"secretName": f"{name}-rabbitmq-admin", "items": [
             {"key": "erlang-cookie", "path": ".erlang.cookie"}], "defaultMode": 0o400}}
@@ -111,7 +147,10 @@ class RabbitMQReconciler(MembersReconciler):
                       {"name": "management", "containerPort": rabbitmq.MANAGEMENT_PORT},
                       {"name": "epmd", "containerPort": rabbitmq.EPMD_PORT},
                       {"name": "distribution", "containerPort": rabbitmq.DISTRIBUTION_PORT}],
-            "resources": spec.get("resources") or {"requests": {"cpu": rabbitmq.CPU, "memory": rabbitmq.MEMORY}},
+            # The memory limit is what the broker sizes its watermark from (it reads its cgroup).
+            "resources": spec.get("resources") or {"requests": {"cpu": rabbitmq.CPU, "memory": rabbitmq.MEMORY},
+                                                   "limits": {"memory": rabbitmq.MEMORY}},
+            "lifecycle": {"preStop": {"exec": {"command": ["sh", "-c", self.pre_stop()]}}},
             "readinessProbe": {"tcpSocket": {"port": rabbitmq.PORT}, "periodSeconds": 10},
             "livenessProbe": {"exec": {"command": ["rabbitmq-diagnostics", "-q", "ping"]},
                               "initialDelaySeconds": 60, "periodSeconds": 30, "timeoutSeconds": 15},
@@ -123,6 +162,7 @@ class RabbitMQReconciler(MembersReconciler):
         }
         return self.apply_members(
             image=image, containers=[container], init_containers=[init],
+            termination_grace=rabbitmq.PRE_STOP_TIMEOUT + 60,
             volumes=[{"name": "config", "configMap": {"name": f"{name}-rabbitmq-config"}},
                      {"name": "definitions", "secret": {"secretName": f"{name}-rabbitmq-definitions"}}, cookie],
             inputs=workloads.inputs_hash(config, defs, image),

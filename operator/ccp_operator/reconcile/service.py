@@ -345,8 +345,13 @@ def service_context(definition: ServiceDefinition, spec: dict[str, Any], instanc
     if RABBITMQ in deps:
         rabbit, user = deps[RABBITMQ], definition.name
         hosts = ",".join(f"{user}:{messaging_password}@{host}:{rabbit['port']}" for host in rabbit["hosts"])
+        options = rabbit.get("notificationsTransportOptions")
         context["messaging"] = {"rpc_url": f"rabbit://{hosts}/{rabbit['rpcVhost']}",
-                                "notifications_url": f"rabbit://{hosts}/{rabbit['notificationsVhost']}"}
+                                "notifications_url": f"rabbit://{hosts}/{rabbit['notificationsVhost']}"
+                                                     + (f"?{options}" if options else ""),
+                                # Publishers reach notification queues through their own exchange
+                                # (the one their RabbitMQ user may write to).
+                                "exchange": definition.name}
     if MEMCACHED in deps:
         context["memcached"] = {"servers": deps[MEMCACHED]["servers"]}
     if KEYSTONE in deps:

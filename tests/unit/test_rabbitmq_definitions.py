@@ -1,0 +1,82 @@
+"""What the operator gives the brokers: vhosts, users, permissions and the notification policy,
+per replication mode and broker generation."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from ccp_operator.errors import InvalidSpec
+from ccp_operator.reconcile.rabbitmq import RabbitMQReconciler, definitions
+from ccp_operator.services import rabbitmq
+
+USERS = {user: f"{user}-pw" for user in (*rabbitmq.USERS, *rabbitmq.CONSUMERS)}
+
+
+def body(spec):
+    return {"apiVersion": "ccp.openstack.org/v1alpha1", "kind": "RabbitMQ", "spec": spec, "status": {},
+            "metadata": {"name": "mq", "namespace": "openstack", "uid": "u-1", "generation": 1}}
+
+
+def test_only_the_notifications_vhost_defaults_to_quorum_queues():
+    defs = json.loads(definitions("admin-pw", USERS, rabbitmq.QUORUM))
+    types = {v["name"]: v["metadata"]["default_queue_type"] for v in defs["vhosts"]}
+    assert types == {"openstack": "classic", "notifications": "quorum"}
+    (policy,) = defs["policies"]
+    assert policy["vhost"] == "notifications" and "ha-mode" not in policy["definition"]
+    assert policy["definition"]["overflow"] == "drop-head" and policy["definition"]["max-length"] > 0
+    assert policy["definition"]["message-ttl"] > 0
+
+
+def test_the_notification_policy_matches_notification_queues_only():
+    pattern = re.compile(rabbitmq.notification_policy(rabbitmq.QUORUM)["pattern"])
+    for queue in ("notifications.info", "notifications.error", "versioned_notifications.info"):
+        assert pattern.search(queue), queue
+    for queue in ("conductor", "conductor.host-1", "reply_4f1c", "scheduler_fanout_9a", "notifications"):
+        assert not pattern.search(queue), queue
+
+
+def test_mirroring_is_a_policy_on_notification_queues_for_3x_brokers():
+    defs = json.loads(definitions("admin-pw", USERS, rabbitmq.MIRRORED))
+    (policy,) = defs["policies"]
+    assert policy["definition"]["ha-mode"] == "all" and policy["vhost"] == "notifications"
+    assert {v["metadata"]["default_queue_type"] for v in defs["vhosts"]} == {"classic"}
+    assert rabbitmq.notifications_transport_options(rabbitmq.MIRRORED) == "amqp_durable_queues=true"
+
+
+def test_mirroring_is_refused_on_4x_brokers():
+    RabbitMQReconciler(None, body({"brokerVersion": "3.13", "notificationReplication": "mirrored"})).validate()
+    with pytest.raises(InvalidSpec, match="removed in 4.0"):
+        RabbitMQReconciler(None, body({"brokerVersion": "4.1", "notificationReplication": "mirrored"})).validate()
+
+
+def test_each_service_gets_exactly_the_vhosts_it_uses():
+    defs = json.loads(definitions("admin-pw", USERS, rabbitmq.QUORUM))
+    by_user: dict[str, dict[str, dict]] = {}
+    for permission in defs["permissions"]:
+        by_user.setdefault(permission["user"], {})[permission["vhost"]] = permission
+    assert set(by_user["keystone"]) == {"notifications"}, "keystone makes no RPC"
+    assert set(by_user["nova"]) == {"openstack", "notifications"}
+    nova = by_user["nova"]["notifications"]
+    assert re.fullmatch(nova["write"], "nova") and re.fullmatch(nova["configure"], "notifications.info")
+    assert not re.fullmatch(nova["write"], "neutron"), "no publishing through another service's exchange"
+    assert not re.fullmatch(nova["read"], "notifications.info"), "publishers do not consume notifications"
+
+
+def test_settings_follow_the_broker_generation():
+    three = RabbitMQReconciler(None, body({"brokerVersion": "3.13"})).config_file()
+    assert "cluster_partition_handling = pause_minority" in three
+    assert "deprecated_features" not in three
+    four = RabbitMQReconciler(None, body({"brokerVersion": "4.1"})).config_file()
+    assert "pause_minority" in four and "deprecated_features.permit.transient_nonexcl_queues = true" in four
+    khepri = RabbitMQReconciler(None, body({"brokerVersion": "4.2"})).config_file()
+    assert "cluster_partition_handling" not in khepri
+
+
+def test_the_pre_stop_hook_waits_for_quorum_before_draining():
+    hook = RabbitMQReconciler(None, body({})).pre_stop()
+    assert hook.index("await_online_quorum_plus_one") < hook.index("drain")
+    mirrored = RabbitMQReconciler(None, body({"brokerVersion": "3.13", "notificationReplication": "mirrored"}))
+    assert "await_online_synchronized_mirror" in mirrored.pre_stop()
