@@ -80,3 +80,9 @@ def output_within(config: Path, *args: str, seconds: float) -> str:
     except subprocess.TimeoutExpired:
         process.kill()
         return process.communicate()[0]
+
+
+def run_raw(url: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """A client command that takes a broker URL instead of a config file (the kombu benchmark)."""
+    return subprocess.run([str(client_python()), str(CLIENT), url, *args], capture_output=True, text=True,
+                          timeout=timeout)

@@ -57,7 +57,8 @@ def test_the_operator_sees_members_writer_and_failover_through_etcd(cluster):
     status = observed(cluster)
     writer = cluster.writer()
     assert status["clusterObservation"] == "ok" and status["writer"] == writer
-    assert status["membersSynced"] == "3/3" and "lastFailoverTime" not in status
+    assert status["membersSynced"] == "3/3"
+    before = status.get("lastFailoverTime")  # the bootstrap may already have moved the writer once
     assert {m["name"]: m["role"] for m in status["members"]} == {
         m.name: "writer" if m.name == writer else "standby" for m in cluster.members}
     old = cluster.member(writer)
@@ -67,4 +68,4 @@ def test_the_operator_sees_members_writer_and_failover_through_etcd(cluster):
     status = wait_for(lambda: (s := observed(cluster))["members"][cluster.members.index(old)]["state"] == "Down" and s,
                       timeout=30, interval=0.5, what="the killed member's reports to expire")
     assert status["lastFailover"] == f"{old.name} -> {status['writer']}"
-    assert status["lastFailoverTime"].endswith("Z")
+    assert status["lastFailoverTime"].endswith("Z") and status["lastFailoverTime"] != before
