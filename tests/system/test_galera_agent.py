@@ -54,10 +54,11 @@ def observed(cluster):
 
 
 def test_the_operator_sees_members_writer_and_failover_through_etcd(cluster):
-    status = observed(cluster)
+    # The agents report every second: their view catches up with mysqld's within a few.
+    status = wait_for(lambda: (s := observed(cluster))["membersSynced"] == "3/3" and s, timeout=30, interval=0.5,
+                      what="the agents to report three Synced members")
     writer = cluster.writer()
     assert status["clusterObservation"] == "ok" and status["writer"] == writer
-    assert status["membersSynced"] == "3/3"
     before = status.get("lastFailoverTime")  # the bootstrap may already have moved the writer once
     assert {m["name"]: m["role"] for m in status["members"]} == {
         m.name: "writer" if m.name == writer else "standby" for m in cluster.members}
