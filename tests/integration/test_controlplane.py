@@ -244,3 +244,30 @@ def test_deleting_keeps_volumes_and_generated_secrets(kube, plane, operator):
     again = {s["metadata"]["name"]: s["data"] for s in kube.kube.list("v1", "Secret", plane,
                                                                           {GENERATED_LABEL: "true"})}
     assert again == generated
+
+
+def test_rabbitmq_brokers_replicate_notifications_only(kube, plane):
+    k = kube.kube
+    brokers = k.get("apps/v1", "StatefulSet", plane, "cloud-rabbitmq")
+    pod = brokers["spec"]["template"]["spec"]
+    broker = pod["containers"][0]
+    assert broker["image"] == "rabbitmq:4.1-management"
+    assert "await_online_quorum_plus_one" in broker["lifecycle"]["preStop"]["exec"]["command"][-1]
+    assert pod["terminationGracePeriodSeconds"] > 600
+    assert broker["resources"]["limits"]["memory"] == broker["resources"]["requests"]["memory"]
+    definitions = yaml.safe_load(base64.b64decode(
+        k.get("v1", "Secret", plane, "cloud-rabbitmq-definitions")["data"]["definitions.json"]))
+    assert {v["name"]: v["metadata"]["default_queue_type"] for v in definitions["vhosts"]} == {
+        "openstack": "classic", "notifications": "quorum"}
+    assert [p["vhost"] for p in definitions["policies"]] == ["notifications"]
+    config = k.get("v1", "ConfigMap", plane, "cloud-rabbitmq-config")["data"]["rabbitmq.conf"]
+    assert "cluster_partition_handling = pause_minority" in config
+    nova = k.get("v1", "Secret", plane, "cloud-nova-conductor-config")
+    nova_conf = base64.b64decode(nova["data"]["nova.conf"]).decode()
+    assert "/notifications?rabbit_quorum_queue=true" in nova_conf
+    printed = kube.kubectl("get", "rabbitmq", "cloud", "-n", plane).stdout.splitlines()[0].split()
+    assert printed[:6] == ["NAME", "READY", "MEMBERS", "RUNNING", "ALARMS", "BROKER"]
+    wait_for(lambda: k.get(API_VERSION, "RabbitMQ", plane, "cloud")["status"].get("brokerObservation"),
+             timeout=90, what="the operator's first look at the brokers")
+    # The brokers are simulated here: the operator says it cannot reach their management API.
+    assert "unreachable" in k.get(API_VERSION, "RabbitMQ", plane, "cloud")["status"]["brokerObservation"]

@@ -105,3 +105,19 @@ def test_a_wrong_password_or_a_foreign_vhost_fails_with_a_clear_error(rabbit, tm
     output = messaging.output_within(nova, "listen", str(tmp_path / "received"), seconds=20)
     assert "ACCESS_REFUSED - access to queue 'notifications.info' in vhost 'notifications' refused for user " \
            "'nova'" in output, output[-2000:]
+
+
+def test_the_operator_sees_running_brokers_and_a_lost_one(rabbit):
+    from ccp_operator.reconcile.rabbitmq_observer import observe
+    members = [broker.node for broker in rabbit.brokers]
+    first = rabbit.brokers[0]
+    url = f"http://{first.host}:{first.management_port}"
+    user, password = rabbit.admin()
+    status = wait_for(lambda: (s := observe(url, user, password, members))["brokerObservation"] == "ok" and s,
+                      timeout=60, what="the management API")
+    assert status["membersRunning"] == "3/3" and status["alarms"] == "none"
+    rabbit.kill(rabbit.brokers[2])
+    status = wait_for(lambda: (s := observe(url, user, password, members))["membersRunning"] == "2/3" and s,
+                      timeout=90, what="the lost broker to show")
+    assert status["members"][2] == {"name": rabbit.brokers[2].node, "running": False}
+    assert "unreachable" in observe("http://127.0.0.1:9", user, password, members)["brokerObservation"]

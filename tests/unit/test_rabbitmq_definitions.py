@@ -80,3 +80,19 @@ def test_the_pre_stop_hook_waits_for_quorum_before_draining():
     assert hook.index("await_online_quorum_plus_one") < hook.index("drain")
     mirrored = RabbitMQReconciler(None, body({"brokerVersion": "3.13", "notificationReplication": "mirrored"}))
     assert "await_online_synchronized_mirror" in mirrored.pre_stop()
+
+
+def test_the_broker_status_names_running_members_alarms_and_partitions():
+    from ccp_operator.reconcile.rabbitmq_observer import summarize
+    members = RabbitMQReconciler(None, body({})).node_names
+    assert members[0] == "rabbit@mq-rabbitmq-0.mq-rabbitmq-nodes.openstack.svc"
+    nodes = [{"name": members[0], "running": True, "mem_alarm": False, "disk_free_alarm": False, "partitions": []},
+             {"name": members[1], "running": True, "mem_alarm": True, "disk_free_alarm": False,
+              "partitions": [members[2]]},
+             {"name": members[2], "running": False}]
+    status = summarize(members, nodes)
+    assert status["membersRunning"] == "2/3"
+    assert status["members"][1] == {"name": members[1], "running": True, "alarms": ["memory"],
+                                    "partitionedFrom": [members[2]]}
+    assert status["alarms"] == f"memory on {members[1]}, {members[1]} sees a partition"
+    assert summarize(members, [{"name": m, "running": True} for m in members])["alarms"] == "none"

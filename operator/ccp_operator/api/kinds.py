@@ -87,13 +87,30 @@ GALERA_STATUS = {
     "lastFailover": s.string("The last change of writer, as old -> new."),
     "clusterObservation": s.string("ok, or why the operator cannot read the agents' state from etcd."),
 }
+RABBITMQ_STATUS = {
+    "members": {"type": "array", "description": "Every broker as the management API reports it.",
+                "items": s.obj("A broker.", {
+                    "name": s.string("Erlang node name."),
+                    "running": s.boolean("The node runs and is part of the cluster."),
+                    "alarms": {"type": "array", "items": {"type": "string"}, "description": "memory, disk."},
+                    "partitionedFrom": {"type": "array", "items": {"type": "string"},
+                                        "description": "Nodes this one sees on the other side of a partition."},
+                })},
+    "membersRunning": s.string("Running brokers out of all, as n/m."),
+    "alarms": s.string("Raised alarms and partitions, or none."),
+    "brokerObservation": s.string("ok, or why the operator cannot read the brokers' management API."),
+}
 # Per kind: extra status fields and printer columns beside the common ones.
-INFRASTRUCTURE_STATUS = {galera: GALERA_STATUS}
+INFRASTRUCTURE_STATUS = {galera: GALERA_STATUS, rabbitmq: RABBITMQ_STATUS}
 INFRASTRUCTURE_COLUMNS = {
     galera: [MEMBERS_COLUMN,
              {"name": "Synced", "type": "string", "jsonPath": ".status.membersSynced"},
              {"name": "Writer", "type": "string", "jsonPath": ".status.writer"},
              {"name": "Last-Failover", "type": "date", "jsonPath": ".status.lastFailoverTime"}],
+    rabbitmq: [MEMBERS_COLUMN,
+               {"name": "Running", "type": "string", "jsonPath": ".status.membersRunning"},
+               {"name": "Alarms", "type": "string", "jsonPath": ".status.alarms"},
+               {"name": "Broker", "type": "string", "jsonPath": ".spec.brokerVersion"}],
 }
 
 

@@ -11,6 +11,7 @@ from ..errors import InvalidSpec, Waiting
 from ..kube.client import Kube
 from ..services import galera
 from . import galera_observer
+from . import status as status_writer
 from .base import Outcome
 from .members import MembersReconciler
 from .service import rollout_state
@@ -233,11 +234,6 @@ def refresh_cluster_status(kube: Kube, body: dict[str, Any]) -> dict[str, Any]:
         return {}  # no etcd yet: the reconciler's own conditions say so
     summary = galera_observer.observe(kube, reconciler.namespace, reconciler.owner.name, reconciler.member_names,
                                       etcd_endpoint)
-    current = body.get("status") or {}
     if "members" not in summary:  # etcd unreachable: keep the last known state, say why
         summary = {"clusterObservation": summary["clusterObservation"]}
-    patch = {key: value for key, value in summary.items() if current.get(key) != value}
-    if patch:
-        meta = body["metadata"]
-        kube.patch_status(body["apiVersion"], body["kind"], meta["namespace"], meta["name"], patch)
-    return patch
+    return status_writer.patch_fields(kube, body, summary)

@@ -9,7 +9,10 @@ from typing import Any
 
 from .. import render, secrets, workloads
 from ..errors import InvalidSpec
+from ..kube.client import Kube
 from ..services import rabbitmq
+from . import rabbitmq_observer
+from . import status as status_writer
 from .base import Outcome
 from .members import MembersReconciler
 
@@ -74,6 +77,12 @@ class RabbitMQReconciler(MembersReconciler):
         if self.replication == rabbitmq.MIRRORED and rabbitmq.major(self.broker_version) >= 4:
             raise InvalidSpec("spec.notificationReplication", f"RabbitMQ {self.broker_version} has no classic queue "
                                                               "mirroring (removed in 4.0): use quorum")
+
+    @property
+    def node_names(self) -> list[str]:
+        """The brokers' Erlang node names (long names: their stable DNS names)."""
+        return [f"rabbit@{self.owner.name}-rabbitmq-{i}.{self.peers_service}.{self.namespace}.svc"
+                for i in range(self.replicas)]
 
     def reconcile(self) -> Outcome:
         self.validate()
@@ -168,3 +177,19 @@ class RabbitMQReconciler(MembersReconciler):
             inputs=workloads.inputs_hash(config, defs, image),
             peer_ports={"epmd": rabbitmq.EPMD_PORT, "distribution": rabbitmq.DISTRIBUTION_PORT, "amqp": rabbitmq.PORT},
             client_ports={"amqp": rabbitmq.PORT, "management": rabbitmq.MANAGEMENT_PORT})
+
+
+def refresh_broker_status(kube: Kube, body: dict[str, Any]) -> dict[str, Any]:
+    """Writes the brokers' own view (members running, alarms, partitions) into the status; only
+    the fields that changed."""
+    reconciler = RabbitMQReconciler(kube, body)
+    name, ns = reconciler.owner.name, reconciler.namespace
+    admin = kube.get("v1", "Secret", ns, f"{name}-rabbitmq-admin")
+    if admin is None:
+        return {}  # not created yet: the reconciler's conditions say why
+    password = base64.b64decode(admin["data"]["password"]).decode()
+    url = f"http://{reconciler.client_service}.{ns}.svc:{rabbitmq.MANAGEMENT_PORT}"
+    summary = rabbitmq_observer.observe(url, ADMIN_USER, password, reconciler.node_names)
+    if "members" not in summary:  # unreachable: keep the last known state, say why
+        summary = {"brokerObservation": summary["brokerObservation"]}
+    return status_writer.patch_fields(kube, body, summary)

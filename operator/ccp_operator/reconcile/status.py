@@ -54,3 +54,16 @@ def write(kube: Kube, body: dict[str, Any], status: dict[str, Any]) -> None:
     patch = {**{k: None for k in current if k not in status},
              **{k: v for k, v in status.items() if current.get(k) != v}}
     kube.patch_status(body["apiVersion"], body["kind"], meta["namespace"], meta["name"], patch)
+
+
+def patch_fields(kube: Kube, body: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    """Patches the status fields an observer owns, only those that changed; returns them.
+
+    Observers (the Galera and RabbitMQ timers) run beside the reconciler: naming only their own
+    fields, they never revert what the reconciler wrote meanwhile."""
+    current = body.get("status") or {}
+    patch = {key: value for key, value in fields.items() if current.get(key) != value}
+    if patch:
+        meta = body["metadata"]
+        kube.patch_status(body["apiVersion"], body["kind"], meta["namespace"], meta["name"], patch)
+    return patch
