@@ -22,6 +22,7 @@ tools:
 
 system-deps:
 	hack/install-system-deps.sh
+	hack/install-rabbitmq4.sh
 
 venv: $(VENV)/.installed
 

@@ -3,7 +3,7 @@
 # HAProxy), without starting their services: the tests start their own instances.
 set -euo pipefail
 
-packages=(mariadb-server mariadb-client mariadb-backup galera-4 socat etcd-server haproxy rabbitmq-server iproute2 procps)
+packages=(mariadb-server mariadb-client mariadb-backup galera-4 socat etcd-server haproxy rabbitmq-server debootstrap iproute2 procps)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -4,6 +4,10 @@ rabbitmq.conf, with the Kubernetes-specific lines (peer discovery, listeners) re
 
 Each broker listens on its own loopback address (127.0.0.2, .3, .4) with one AMQP port, so a
 transport URL rendered by the operator for "hosts on one port" reaches them as it is.
+
+Two generations: the host's broker (Debian 12: 3.10) and Debian 13's (4.0), installed by
+hack/install-rabbitmq4.sh into a trixie directory and run there with chroot, in a private mount
+namespace with its own /proc mount (the broker reads its memory use from /proc).
 """
 
 from __future__ import annotations
@@ -11,9 +15,11 @@ from __future__ import annotations
 import glob
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,16 +34,39 @@ COOKIE = "CCPTESTCOOKIEFORRABBITMQ"
 K8S_ONLY = ("cluster_formation.", "listeners.", "management.tcp.port", "load_definitions")
 
 
-def server_dir() -> Path:
-    found = sorted(glob.glob("/usr/lib/rabbitmq/lib/rabbitmq_server-*/sbin"))
-    if not found:
-        raise RuntimeError("rabbitmq-server is not installed: run hack/install-system-deps.sh")
-    return Path(found[-1])
+TRIXIE = Path(os.environ.get("CCP_RABBITMQ4_ROOT", Path.home() / ".cache/openstack-ccp/debian-trixie-rabbitmq"))
 
 
-def broker_version() -> str:
-    """major.minor of the installed broker (3.10 on Debian bookworm)."""
-    return ".".join(server_dir().parent.name.removeprefix("rabbitmq_server-").split(".")[:2])
+@dataclass(frozen=True)
+class Runtime:
+    """Where a broker generation's programs are: the host (root None) or a Debian directory."""
+
+    root: Path | None = None
+
+    def host_path(self, inner: str) -> Path:
+        return Path(inner) if self.root is None else self.root / inner.lstrip("/")
+
+    def sbin(self) -> str:
+        """The broker's sbin directory, as seen by the broker."""
+        found = sorted(glob.glob(str(self.host_path("/usr/lib/rabbitmq/lib")) + "/rabbitmq_server-*/sbin"))
+        if not found:
+            where = "hack/install-system-deps.sh" if self.root is None else "hack/install-rabbitmq4.sh"
+            raise RuntimeError(f"rabbitmq-server is not installed: run {where}")
+        return found[-1] if self.root is None else "/" + str(Path(found[-1]).relative_to(self.root))
+
+    def version(self) -> str:
+        """major.minor of the broker, from its directory name."""
+        return ".".join(Path(self.sbin()).parent.name.removeprefix("rabbitmq_server-").split(".")[:2])
+
+    def command(self, program: str, *args: str) -> list[str]:
+        argv = [f"{self.sbin()}/{program}", *args]
+        if self.root is None:
+            return argv
+        return ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                f'mount -t proc proc "{self.root}/proc" && exec chroot "{self.root}" "$@"', "sh", *argv]
+
+
+HOST, DEBIAN_13 = Runtime(), Runtime(TRIXIE)
 
 
 @dataclass
@@ -55,7 +84,11 @@ class Broker:
 
 
 class RabbitCluster:
-    def __init__(self, root: Path, replication: str = rabbitmq.QUORUM, size: int = 3):
+    def __init__(self, root: Path, replication: str = rabbitmq.QUORUM, size: int = 3, runtime: Runtime = HOST):
+        self.runtime = runtime
+        # The brokers see their files at the same path inside their runtime.
+        self.inner_root = str(root) if runtime.root is None else f"/tmp/ccp-rabbit-{uuid.uuid4().hex[:8]}"
+        root = runtime.host_path(self.inner_root)
         self.root = root
         self.replication = replication
         self.port = free_port()
@@ -64,16 +97,20 @@ class RabbitCluster:
         self.home = root / "home"
         self.reconciler = RabbitMQReconciler(None, {
             "apiVersion": "ccp.openstack.org/v1alpha1", "kind": "RabbitMQ", "status": {},
-            "spec": {"replicas": size, "brokerVersion": broker_version(), "notificationReplication": replication},
+            "spec": {"replicas": size, "brokerVersion": runtime.version(), "notificationReplication": replication},
             "metadata": {"name": "cloud", "namespace": "openstack", "uid": "u-1", "generation": 1}})
 
     @property
     def hosts(self) -> list[str]:
         return [broker.host for broker in self.brokers]
 
+    def inner(self, path: Path) -> str:
+        """A host path under the cluster's root, as the brokers see it."""
+        return str(Path(self.inner_root) / path.relative_to(self.root))
+
     def env(self, broker: Broker) -> dict[str, str]:
-        base = broker.root
-        return {**os.environ, "HOME": str(self.home), "RABBITMQ_NODENAME": broker.node,
+        base = Path(self.inner(broker.root))
+        return {**os.environ, "HOME": self.inner(self.home), "RABBITMQ_NODENAME": broker.node,
                 "RABBITMQ_NODE_IP_ADDRESS": broker.host, "RABBITMQ_NODE_PORT": str(self.port),
                 "RABBITMQ_DIST_PORT": str(broker.dist_port), "RABBITMQ_MNESIA_BASE": str(base / "mnesia"),
                 "RABBITMQ_LOG_BASE": str(base / "log"), "RABBITMQ_CONFIG_FILE": str(base / "rabbitmq"),
@@ -88,7 +125,7 @@ class RabbitCluster:
         return "\n".join([*rendered, "cluster_formation.peer_discovery_backend = classic_config", *nodes,
                           f"listeners.tcp.default = {broker.host}:{self.port}",
                           f"management.tcp.ip = {broker.host}", f"management.tcp.port = {broker.management_port}",
-                          f"load_definitions = {self.root / 'definitions.json'}", ""])
+                          f"load_definitions = {self.inner(self.root / 'definitions.json')}", ""])
 
     def prepare(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
@@ -105,7 +142,7 @@ class RabbitCluster:
 
     def start(self, broker: Broker) -> None:
         log = open(broker.root / "stdout.log", "ab")
-        broker.process = subprocess.Popen([str(server_dir() / "rabbitmq-server")], env=self.env(broker),
+        broker.process = subprocess.Popen(self.runtime.command("rabbitmq-server"), env=self.env(broker),
                                           stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
 
@@ -117,7 +154,7 @@ class RabbitCluster:
 
     def ctl(self, broker: Broker, *args: str, tool: str = "rabbitmqctl", timeout: float = 60,
             check: bool = True) -> subprocess.CompletedProcess:
-        done = subprocess.run([str(server_dir() / tool), "-n", broker.node, *args], env=self.env(broker),
+        done = subprocess.run(self.runtime.command(tool, "-n", broker.node, *args), env=self.env(broker),
                               capture_output=True, text=True, timeout=timeout)
         if check and done.returncode != 0:
             raise RuntimeError(f"{tool} {' '.join(args)} on {broker.node}: {done.stdout}{done.stderr}")
@@ -146,8 +183,9 @@ class RabbitCluster:
         """The broker's own queue listing: name, type, durability, policy, quorum members and
         leader, classic mirrors."""
         broker = next(b for b in self.brokers if b.process and b.process.poll() is None)
+        mirrors = ("slave_pids", "synchronised_slave_pids") if rabbitmq.major(self.runtime.version()) < 4 else ()
         done = self.ctl(broker, "list_queues", "-q", "-p", vhost, "--formatter", "json", "name", "type", "durable",
-                        "policy", "members", "leader", "online", "slave_pids", "synchronised_slave_pids")
+                        "policy", "members", "leader", "online", *mirrors)
         return json.loads(done.stdout or "[]")
 
     def broker_of(self, node: str) -> Broker:
@@ -172,6 +210,8 @@ class RabbitCluster:
         for broker in self.brokers:
             if broker.process and broker.process.poll() is None:
                 self.kill(broker)
+        if self.runtime.root is not None:
+            shutil.rmtree(self.root, ignore_errors=True)  # not under the test's tmp_path
 
     def log(self, broker: Broker, lines: int = 30) -> str:
         text = ""
