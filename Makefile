@@ -54,7 +54,8 @@ bench: tools system-deps venv
 	$(PYTHON) bench/cluster_up_down.py --profile ra-1000
 	$(PYTHON) bench/controlplane_ready.py
 	$(PYTHON) bench/galera_failover.py --kills 20
-	$(PYTHON) bench/rabbitmq_rpc.py
+	$(PYTHON) bench/rabbitmq_rpc.py --broker 3.10
+	$(PYTHON) bench/rabbitmq_rpc.py --broker 4.0
 
 # Needs a container engine (not available on the development machine this was written on).
 CONTAINER_TOOL ?= docker
