@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from ccp_operator.services import rabbitmq
 from support import messaging
 from support.rabbitmq_cluster import DEBIAN_13, HOST, RabbitCluster
 from support.waiting import wait_for
@@ -125,3 +126,29 @@ def test_the_operator_sees_running_brokers_and_a_lost_one(rabbit):
                       timeout=90, what="the lost broker to show")
     assert status["members"][2] == {"name": rabbit.brokers[2].node, "running": False}
     assert "unreachable" in observe("http://127.0.0.1:9", user, password, members)["brokerObservation"]
+
+
+def test_3x_brokers_can_mirror_notification_queues_only(tmp_path, clients):
+    """notificationReplication: mirrored (3.x brokers): the policy mirrors notification queues, and
+    nothing else."""
+    cluster = RabbitCluster(tmp_path / "rabbit", replication=rabbitmq.MIRRORED, runtime=HOST)
+    try:
+        cluster.start_all()
+        consumer = messaging.client_config(cluster, tmp_path / "telemetry.conf", user="telemetry")
+        clients.append(messaging.start(consumer, "listen", str(tmp_path / "received"), log=tmp_path / "listener.log"))
+        config = messaging.client_config(cluster, tmp_path / "nova.conf")
+        clients.append(messaging.start(config, "rpc-server", "ccp-test", "host-1", log=tmp_path / "server.log"))
+        wait_for(lambda: any(q["name"] == "ccp-test" for q in cluster.queues("openstack")), timeout=60,
+                 what="the RPC server's queues")
+        done = messaging.run(config, "declare")
+        assert done.returncode == 0, done.stdout + done.stderr
+        info = next(q for q in cluster.queues("notifications") if q["name"] == "notifications.info")
+        assert info["type"] == "classic" and info["durable"] is True and info["policy"] == "notifications"
+        mirrors = wait_for(lambda: next(q for q in cluster.queues("notifications")
+                                        if q["name"] == "notifications.info")["synchronised_slave_pids"],
+                           timeout=60, what="the notification queue's mirrors in sync")
+        assert len(mirrors) == len(cluster.brokers) - 1, "mirrored on every other broker"
+        for queue in cluster.queues("openstack"):
+            assert not queue.get("slave_pids") and not queue.get("policy"), f"{queue['name']} is mirrored"
+    finally:
+        cluster.stop_all()
