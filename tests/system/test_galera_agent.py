@@ -44,7 +44,9 @@ def test_killing_the_writer_elects_another(cluster):
     cluster.kill(old)
     new = wait_for(lambda: (w := cluster.writer()) not in (None, old.name) and w, timeout=30, interval=0.2,
                    what="a new writer")
-    assert not read_only(cluster, cluster.member(new))
+    # The new writer leaves read-only right after it took the key (never before: it must hold the role first).
+    wait_for(lambda: not read_only(cluster, cluster.member(new)), timeout=10, interval=0.2,
+             what=f"{new} to accept writes")
 
 
 def observed(cluster):
