@@ -64,7 +64,7 @@ class GaleraReconciler(MembersReconciler):
         name, ns = self.owner.name, self.namespace
         root_secret, sst_secret = f"{name}-galera-root", f"{name}-galera-sst"
         self.step("CredentialsReady", "Generated", lambda: self._ensure_credentials(root_secret, sst_secret))
-        etcd_endpoint = self.step("EtcdReady", "Available", self._etcd_endpoint)
+        etcd_endpoint = self.step("EtcdReady", "Available", self.etcd_endpoint)
         components = self.step("MembersReady", "Available",
                                lambda: self._apply_members(root_secret, sst_secret, etcd_endpoint))
         components.update(self.step("WriterEndpointReady", "Available", lambda: self._apply_haproxy(etcd_endpoint)))
@@ -77,7 +77,8 @@ class GaleraReconciler(MembersReconciler):
         secrets.ensure(self.kube, ns, root_secret, [galera.ROOT_PASSWORD_KEY], service=SERVICE, instance=name)
         secrets.ensure(self.kube, ns, sst_secret, [galera.SST_PASSWORD_KEY], service=SERVICE, instance=name)
 
-    def _etcd_endpoint(self) -> dict[str, Any]:
+    def etcd_endpoint(self) -> dict[str, Any]:
+        """The endpoint the Etcd in use publishes (Waiting until it is Ready)."""
         return dependencies.resolve(self.kube, self.namespace, self.spec, ("Etcd",), self.owner.name)["Etcd"]
 
     def _etcd_volume(self, etcd_endpoint: dict[str, Any]) -> tuple[list[dict], list[dict]]:
@@ -229,7 +230,7 @@ def refresh_cluster_status(kube: Kube, body: dict[str, Any]) -> dict[str, Any]:
     status, naming only those fields and only when they changed; returns what changed."""
     reconciler = GaleraReconciler(kube, body)
     try:
-        etcd_endpoint = reconciler._etcd_endpoint()
+        etcd_endpoint = reconciler.etcd_endpoint()
     except Waiting:
         return {}  # no etcd yet: the reconciler's own conditions say so
     summary = galera_observer.observe(kube, reconciler.namespace, reconciler.owner.name, reconciler.member_names,
