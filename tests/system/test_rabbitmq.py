@@ -43,15 +43,21 @@ def lines(path) -> list[str]:
     return path.read_text().split("\n")[:-1] if path.exists() else []
 
 
-def test_only_notification_queues_are_replicated(rabbit, tmp_path, clients):
-    consumer = messaging.client_config(rabbit, tmp_path / "telemetry.conf", user="telemetry")
+def declare_queues(cluster, tmp_path, clients) -> None:
+    """A notification listener (telemetry) and an RPC server (nova) running, then one RPC call
+    and one notification: every kind of queue oslo.messaging declares exists."""
+    consumer = messaging.client_config(cluster, tmp_path / "telemetry.conf", user="telemetry")
     clients.append(messaging.start(consumer, "listen", str(tmp_path / "received"), log=tmp_path / "listener.log"))
-    config = messaging.client_config(rabbit, tmp_path / "nova.conf")
+    config = messaging.client_config(cluster, tmp_path / "nova.conf")
     clients.append(messaging.start(config, "rpc-server", "ccp-test", "host-1", log=tmp_path / "server.log"))
-    wait_for(lambda: any(q["name"] == "ccp-test" for q in rabbit.queues("openstack")), timeout=60,
+    wait_for(lambda: any(q["name"] == "ccp-test" for q in cluster.queues("openstack")), timeout=60,
              what="the RPC server's queues")
     done = messaging.run(config, "declare")
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_only_notification_queues_are_replicated(rabbit, tmp_path, clients):
+    declare_queues(rabbit, tmp_path, clients)
     notifications = {q["name"]: q for q in rabbit.queues("notifications")}
     info = notifications["notifications.info"]
     assert info["type"] == "quorum" and info["durable"] is True
@@ -134,14 +140,7 @@ def test_3x_brokers_can_mirror_notification_queues_only(tmp_path, clients):
     cluster = RabbitCluster(tmp_path / "rabbit", replication=rabbitmq.MIRRORED, runtime=HOST)
     try:
         cluster.start_all()
-        consumer = messaging.client_config(cluster, tmp_path / "telemetry.conf", user="telemetry")
-        clients.append(messaging.start(consumer, "listen", str(tmp_path / "received"), log=tmp_path / "listener.log"))
-        config = messaging.client_config(cluster, tmp_path / "nova.conf")
-        clients.append(messaging.start(config, "rpc-server", "ccp-test", "host-1", log=tmp_path / "server.log"))
-        wait_for(lambda: any(q["name"] == "ccp-test" for q in cluster.queues("openstack")), timeout=60,
-                 what="the RPC server's queues")
-        done = messaging.run(config, "declare")
-        assert done.returncode == 0, done.stdout + done.stderr
+        declare_queues(cluster, tmp_path, clients)
         info = next(q for q in cluster.queues("notifications") if q["name"] == "notifications.info")
         assert info["type"] == "classic" and info["durable"] is True and info["policy"] == "notifications"
         mirrors = wait_for(lambda: next(q for q in cluster.queues("notifications")
