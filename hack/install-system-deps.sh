@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the system tests run for real (MariaDB with galera-4, etcd, RabbitMQ,
-# HAProxy), without starting their services: the tests start their own instances.
+# HAProxy, Ceph monitors, managers and an OSD), without starting their services: the tests start
+# their own instances.
 set -euo pipefail
 
-packages=(mariadb-server mariadb-client mariadb-backup galera-4 socat etcd-server haproxy rabbitmq-server debootstrap iproute2 procps)
+packages=(mariadb-server mariadb-client mariadb-backup galera-4 socat etcd-server haproxy rabbitmq-server debootstrap iproute2 procps
+          ceph-mon ceph-mgr ceph-osd ceph-common)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

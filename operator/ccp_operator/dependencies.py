@@ -16,7 +16,7 @@ from .errors import Waiting
 from .kube.client import Kube
 
 # The spec field of a dependent naming each dependency (default: the dependent's own name).
-REFERENCE_FIELDS = {"Etcd": "etcdRef", "Galera": "databaseRef", "RabbitMQ": "messagingRef", "Memcached": "cacheRef",
+REFERENCE_FIELDS = {"Etcd": "etcdRef", "Ceph": "cephRef", "Galera": "databaseRef", "RabbitMQ": "messagingRef", "Memcached": "cacheRef",
                     "Keystone": "identityRef", "Placement": "placementRef"}
 
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import base64
 import secrets as random_source
+import struct
+import time
+import uuid
 from typing import Any, Iterable
 
 from . import labels
@@ -26,6 +29,18 @@ def new_password() -> str:
 def new_fernet_key() -> str:
     """A Fernet key: 32 random bytes, URL-safe base64 (what keystone-manage fernet_setup writes)."""
     return base64.urlsafe_b64encode(random_source.token_bytes(32)).decode()
+
+
+def new_cephx_key() -> str:
+    """A cephx secret as `ceph-authtool --gen-print-key` prints it: base64 of the key type (AES),
+    its creation time, the length and 16 random bytes, little-endian."""
+    now = time.time()
+    header = struct.pack("<HIIH", 1, int(now), int((now % 1) * 1e9), 16)
+    return base64.b64encode(header + random_source.token_bytes(16)).decode()
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
 
 
 def ensure(kube: Kube, namespace: str, name: str, keys: Iterable[str], *, service: str, instance: str,

@@ -137,22 +137,29 @@ def pod_template(owner: Owner, service: ServiceDefinition, component: Component,
 def workload(owner: Owner, service: ServiceDefinition, component: Component, settings: ComponentSettings,
              template: dict[str, Any], version: str) -> dict[str, Any]:
     name = workload_name(owner, component)
+    if not component.stateful:
+        return deployment(owner, service.name, component.name, name, settings.replicas, template,
+                          in_place=settings.dedicated, version=version)
     spec: dict[str, Any] = {
         "replicas": settings.replicas,
         "selector": {"matchLabels": labels.selector(service.name, owner.name, component.name)},
         "template": template,
+        "serviceName": name, "podManagementPolicy": "Parallel", "updateStrategy": {"type": "RollingUpdate"},
     }
-    if component.stateful:
-        spec.update(serviceName=name, podManagementPolicy="Parallel",
-                    updateStrategy={"type": "RollingUpdate"})
-        kind = "StatefulSet"
-    else:
-        # A dedicated component may have no spare node to surge onto: replace pods in place.
-        surge = {"maxSurge": 0, "maxUnavailable": 1} if settings.dedicated else {"maxSurge": 1, "maxUnavailable": 0}
-        spec.update(strategy={"type": "RollingUpdate", "rollingUpdate": surge}, revisionHistoryLimit=5)
-        kind = "Deployment"
-    return {"apiVersion": "apps/v1", "kind": kind,
+    return {"apiVersion": "apps/v1", "kind": "StatefulSet",
             "metadata": metadata(owner, name, service.name, component.name, version), "spec": spec}
+
+
+def deployment(owner: Owner, service: str, component: str, name: str, replicas: int, template: dict[str, Any], *,
+               in_place: bool = False, version: str | None = None) -> dict[str, Any]:
+    """A Deployment rolling one pod at a time; `in_place` for a dedicated component, which may
+    have no spare node to surge onto."""
+    surge = {"maxSurge": 0, "maxUnavailable": 1} if in_place else {"maxSurge": 1, "maxUnavailable": 0}
+    return {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": metadata(owner, name, service, component, version),
+            "spec": {"replicas": replicas, "selector": {"matchLabels": labels.selector(service, owner.name, component)},
+                     "template": template, "strategy": {"type": "RollingUpdate", "rollingUpdate": surge},
+                     "revisionHistoryLimit": 5}}
 
 
 def services(owner: Owner, service: ServiceDefinition, component: Component,
@@ -161,24 +168,34 @@ def services(owner: Owner, service: ServiceDefinition, component: Component,
     if not component.port:
         return []
     name = workload_name(owner, component)
-    port = {"name": "api" if component.api else "main", "port": component.port, "targetPort": component.port,
-            "protocol": "TCP"}
-    selector = labels.selector(service.name, owner.name, component.name)
+    if component.api:
+        return api_services(owner, service.name, component.name, name, component.port, settings.load_balancer)
+    port = {"name": "main", "port": component.port, "targetPort": component.port, "protocol": "TCP"}
     main: dict[str, Any] = {"apiVersion": "v1", "kind": "Service",
                             "metadata": metadata(owner, name, service.name, component.name),
-                            "spec": {"selector": selector, "ports": [port]}}
+                            "spec": {"selector": labels.selector(service.name, owner.name, component.name),
+                                     "ports": [port]}}
     if component.stateful:
         main["spec"]["clusterIP"] = "None"
-    result = [main]
-    lb = settings.load_balancer
-    if component.api and lb.get("enabled"):
-        lb_meta = metadata(owner, f"{name}-lb", service.name, component.name)
-        if lb.get("annotations"):
-            lb_meta["annotations"] = dict(lb["annotations"])
+    return [main]
+
+
+def api_services(owner: Owner, service: str, component: str, name: str, port_number: int,
+                 load_balancer: dict[str, Any]) -> list[dict[str, Any]]:
+    """An API's ClusterIP Service, plus a LoadBalancer Service (`<name>-lb`) when enabled."""
+    port = {"name": "api", "port": port_number, "targetPort": port_number, "protocol": "TCP"}
+    selector = labels.selector(service, owner.name, component)
+    result: list[dict[str, Any]] = [{"apiVersion": "v1", "kind": "Service",
+                                     "metadata": metadata(owner, name, service, component),
+                                     "spec": {"selector": selector, "ports": [port]}}]
+    if load_balancer.get("enabled"):
+        lb_meta = metadata(owner, f"{name}-lb", service, component)
+        if load_balancer.get("annotations"):
+            lb_meta["annotations"] = dict(load_balancer["annotations"])
         lb_spec: dict[str, Any] = {"type": "LoadBalancer", "selector": selector, "ports": [port],
                                    "externalTrafficPolicy": "Cluster"}
-        if lb.get("ip"):
-            lb_spec["loadBalancerIP"] = lb["ip"]
+        if load_balancer.get("ip"):
+            lb_spec["loadBalancerIP"] = load_balancer["ip"]
         result.append({"apiVersion": "v1", "kind": "Service", "metadata": lb_meta, "spec": lb_spec})
     return result
 
@@ -191,10 +208,10 @@ def disruption_budget(owner: Owner, service: ServiceDefinition, component: Compo
     return budget(owner, service.name, component.name, workload_name(owner, component))
 
 
-def job(owner: Owner, service: ServiceDefinition, step: JobStep, *, image: str, node_selector: dict[str, str],
+def job(owner: Owner, service: str, step: JobStep, *, image: str, node_selector: dict[str, str],
         config_secret: str, key_secrets: dict[str, str], env: list[dict[str, Any]], files_hash: str,
         kolla_image: bool = True) -> dict[str, Any]:
-    """A step's Job, named by the hash of its pod template (and of the files it reads)."""
+    """A step's Job running a Kolla image (or the step's script directly in another image)."""
     volumes, mounts = _config_volumes(config_secret, key_secrets)
     resources = {"requests": {"cpu": "100m", "memory": "256Mi"}}
     if kolla_image:
@@ -207,13 +224,18 @@ def job(owner: Owner, service: ServiceDefinition, step: JobStep, *, image: str, 
                                 "containers": [container], "volumes": volumes}
     if node_selector:
         pod_spec["nodeSelector"] = dict(sorted(node_selector.items()))
+    return step_job(owner, service, step.name, pod_spec, files_hash)
+
+
+def step_job(owner: Owner, service: str, step: str, pod_spec: dict[str, Any], files_hash: str) -> dict[str, Any]:
+    """A run-to-completion step, named by the hash of its pod spec and of the files it reads, so a
+    changed step is a new Job (Jobs are immutable) and an unchanged one is never re-run."""
     digest = short_hash({"pod": pod_spec, "files": files_hash})
-    name = f"{owner.name}-{service.name}-{step.name}-{digest}"
-    step_labels = {**labels.standard(service.name, owner.name, f"{service.name}-{step.name}"),
-                   JOB_STEP_LABEL: step.name}
+    name = f"{owner.name}-{service}-{step}-{digest}"
+    step_labels = {**labels.standard(service, owner.name, f"{service}-{step}"), JOB_STEP_LABEL: step}
     return {
         "apiVersion": "batch/v1", "kind": "Job",
-        "metadata": {**metadata(owner, name, service.name, f"{service.name}-{step.name}"), "labels": step_labels},
+        "metadata": {**metadata(owner, name, service, f"{service}-{step}"), "labels": step_labels},
         "spec": {"backoffLimit": 4, "activeDeadlineSeconds": 3600,
                  "template": {"metadata": {"labels": step_labels}, "spec": pod_spec}},
     }
@@ -254,13 +276,10 @@ def infrastructure_pod(owner: Owner, service: str, component: str, *, dedicated:
 
 
 def stateful_set(owner: Owner, service: str, component: str, *, replicas: int, template: dict[str, Any],
-                 peers_service: str, storage: dict[str, Any], version: str | None = None) -> dict[str, Any]:
-    """A StatefulSet whose members keep a data volume each (kept when the set is deleted)."""
-    claim: dict[str, Any] = {"metadata": {"name": "data"}, "spec": {
-        "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": storage["size"]}}}}
-    if storage.get("storageClassName"):
-        claim["spec"]["storageClassName"] = storage["storageClassName"]
-    return {
+                 peers_service: str, storage: dict[str, Any] | None, version: str | None = None) -> dict[str, Any]:
+    """A StatefulSet whose members keep a data volume each (kept when the set is deleted), or
+    none (`storage` None: stable names only)."""
+    result = {
         "apiVersion": "apps/v1", "kind": "StatefulSet",
         "metadata": metadata(owner, f"{owner.name}-{component}", service, component, version),
         "spec": {
@@ -270,11 +289,17 @@ def stateful_set(owner: Owner, service: str, component: str, *, replicas: int, t
             "updateStrategy": {"type": "RollingUpdate"},
             "selector": {"matchLabels": labels.selector(service, owner.name, component)},
             "template": template,
-            "volumeClaimTemplates": [claim],
-            # Volumes outlive the set: deleting the resource never deletes data.
-            "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Retain", "whenScaled": "Retain"},
         },
     }
+    if storage is not None:
+        claim: dict[str, Any] = {"metadata": {"name": "data"}, "spec": {
+            "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": storage["size"]}}}}
+        if storage.get("storageClassName"):
+            claim["spec"]["storageClassName"] = storage["storageClassName"]
+        result["spec"]["volumeClaimTemplates"] = [claim]
+        # Volumes outlive the set: deleting the resource never deletes data.
+        result["spec"]["persistentVolumeClaimRetentionPolicy"] = {"whenDeleted": "Retain", "whenScaled": "Retain"}
+    return result
 
 
 def plain_service(owner: Owner, service: str, component: str, name: str, ports: dict[str, int], *,

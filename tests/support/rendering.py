@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ccp_operator.reconcile.service import component_files, component_settings, service_context
+from ccp_operator.services import ceph
 from ccp_operator.services.base import ServiceDefinition
 
 NAMESPACE, INSTANCE = "openstack", "cloud"
@@ -23,7 +24,13 @@ ENDPOINTS = {
     "Placement": {"internalURLs": {"placement": "http://cloud-placement-api.openstack.svc:8780"}},
     "Etcd": {"endpoints": [f"cloud-etcd-{i}.cloud-etcd-peers.openstack.svc:2379" for i in range(3)],
              "service": "cloud-etcd.openstack.svc:2379", "tls": False},
+    "Ceph": {"mode": "managed", "pools": {role: role for role in ceph.POOL_ROLES},
+             "libvirtSecretUUID": "457eb676-33da-42ec-9a8c-9293d545c337",
+             "clients": {user: {"secret": f"cloud-ceph-client-{user}", "user": user} for user in ceph.CLIENTS}},
 }
+CEPH_CONF = ("[global]\nfsid = 1b7e1a4e-36a4-4a0b-8a5e-7cf0f3b8f7a2\n"
+             "mon_host = [v2:10.96.0.11:3300,v1:10.96.0.11:6789],[v2:10.96.0.12:3300,v1:10.96.0.12:6789]\n")
+CEPH_KEY = "AQCWhAFr0O95HRAAgJZOV8pRIO6aD9QkMByZZA=="
 
 CREDENTIALS = {"database-password": "db-Pa55word_x", "keystone-password": "ks-Pa55word_y",
                "admin-password": "admin-Pa55word", "secret-key": "django-secret-key-value"}
@@ -36,8 +43,14 @@ def context(definition: ServiceDefinition, spec: dict[str, Any] | None = None,
     spec = {"release": "2026.1", **(spec or {})}
     published = {**ENDPOINTS, **(endpoints or {})}
     deps = {kind: published[kind] for kind in definition.needs}
-    return service_context(definition, spec, INSTANCE, NAMESPACE, deps, CREDENTIALS, messaging_password,
-                           {name: f"{name}-shared-secret" for name in definition.shared_secrets})
+    result = service_context(definition, spec, INSTANCE, NAMESPACE, deps, CREDENTIALS, messaging_password,
+                             {name: f"{name}-shared-secret" for name in definition.shared_secrets})
+    if "Ceph" in deps:
+        # What the Ceph client Secrets hold (the service reconciler reads them into the context).
+        result["ceph"]["files"] = {user: {"ceph.conf": CEPH_CONF,
+                                          f"ceph.client.{user}.keyring": ceph.keyring(f"client.{user}", CEPH_KEY)}
+                                   for user in ceph.CLIENTS}
+    return result
 
 
 def all_files(definition: ServiceDefinition, spec: dict[str, Any] | None = None,

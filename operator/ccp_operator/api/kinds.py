@@ -13,16 +13,12 @@ from ..dependencies import REFERENCE_FIELDS
 from ..kube.client import ResourceType, register_type
 from . import API_VERSION
 from ..releases import DEFAULT_RELEASE
-from ..services import catalog, etcd, galera, rabbitmq
+from ..services import catalog, ceph, etcd, galera, rabbitmq
 from ..services.base import ServiceDefinition
 from . import schema as s
 from .crds import crd
 
-IMAGES = s.obj("Where default images come from.", {
-    "registry": s.string("Registry and namespace of the Kolla images.", minLength=1),
-    "distro": s.string("Base distribution part of the Kolla image tags, e.g. ubuntu-noble or rocky-10.",
-                       pattern=r"^[a-z0-9]+-[a-z0-9.]+$"),
-})
+IMAGES = s.IMAGES
 
 
 def service_section(definition: ServiceDefinition) -> dict[str, s.Schema]:
@@ -71,7 +67,7 @@ def service_crd(definition: ServiceDefinition) -> dict[str, Any]:
     )
 
 
-INFRASTRUCTURE = (etcd, galera, rabbitmq)
+INFRASTRUCTURE = (etcd, galera, rabbitmq, ceph)
 
 MEMBERS_COLUMN = {"name": "Members", "type": "integer", "jsonPath": ".spec.replicas"}
 GALERA_STATUS = {
@@ -100,8 +96,17 @@ RABBITMQ_STATUS = {
     "alarms": s.string("Raised alarms and partitions, or none."),
     "brokerObservation": s.string("ok, or why the operator cannot read the brokers' management API."),
 }
+CEPH_STATUS = {
+    "monitors": {"type": "array", "description": "Every monitor as the active manager reports it.",
+                 "items": s.obj("A monitor.", {"name": s.string("Monitor id."),
+                                               "inQuorum": s.boolean("The monitor is in the quorum.")})},
+    "quorum": s.string("Monitors in the quorum out of all, as n/m."),
+    "health": s.string("HEALTH_OK, HEALTH_WARN or HEALTH_ERR."),
+    "healthChecks": s.string("The health checks raised (e.g. MON_DOWN), or none."),
+    "clusterObservation": s.string("ok, or why the operator cannot read the cluster's health."),
+}
 # Per kind: extra status fields and printer columns beside the common ones.
-INFRASTRUCTURE_STATUS = {galera: GALERA_STATUS, rabbitmq: RABBITMQ_STATUS}
+INFRASTRUCTURE_STATUS = {galera: GALERA_STATUS, rabbitmq: RABBITMQ_STATUS, ceph: CEPH_STATUS}
 INFRASTRUCTURE_COLUMNS = {
     galera: [MEMBERS_COLUMN,
              {"name": "Synced", "type": "string", "jsonPath": ".status.membersSynced"},
@@ -111,11 +116,15 @@ INFRASTRUCTURE_COLUMNS = {
                {"name": "Running", "type": "string", "jsonPath": ".status.membersRunning"},
                {"name": "Alarms", "type": "string", "jsonPath": ".status.alarms"},
                {"name": "Broker", "type": "string", "jsonPath": ".spec.brokerVersion"}],
+    ceph: [{"name": "Mode", "type": "string", "jsonPath": ".spec.mode"},
+           {"name": "Monitors", "type": "integer", "jsonPath": ".spec.monitors.replicas"},
+           {"name": "Quorum", "type": "string", "jsonPath": ".status.quorum"},
+           {"name": "Health", "type": "string", "jsonPath": ".status.health"}],
 }
 
 
 def infrastructure_crd(module) -> dict[str, Any]:
-    """etcd, Galera and RabbitMQ: stateful members with volumes, their own schema section."""
+    """etcd, Galera, RabbitMQ and Ceph: stateful members with volumes, their own schema section."""
     return crd(
         kind=module.KIND, plural=module.PLURAL, short_names=list(module.SHORT_NAMES),
         description=module.DESCRIPTION, spec=s.obj(f"Desired state of {module.KIND}.", module.section()),

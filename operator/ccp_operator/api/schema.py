@@ -59,6 +59,12 @@ RESOURCES = obj(
 
 RELEASE = string("OpenStack release (series), e.g. 2026.1.", pattern=RELEASE_PATTERN)
 
+IMAGES = obj("Where default images come from.", {
+    "registry": string("Registry and namespace of the Kolla images.", minLength=1),
+    "distro": string("Base distribution part of the Kolla image tags, e.g. ubuntu-noble or rocky-10.",
+                     pattern=r"^[a-z0-9]+-[a-z0-9.]+$"),
+})
+
 
 OSLO_CUSTOM_CONFIG = "oslo.config snippet (INI) layered after the rendered configuration file."
 

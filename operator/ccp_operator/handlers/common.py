@@ -12,6 +12,7 @@ from .. import conditions
 from ..errors import InvalidSpec, Waiting, mapped_to_kopf
 from ..kube import default_kube
 from ..kube.client import Kube
+from ..reconcile import dependents
 from ..reconcile import status as status_writer
 from ..reconcile.base import Reconciler
 
@@ -56,6 +57,11 @@ def _reconcile(kube: Kube, current: dict[str, Any], reconciler: Reconciler, body
             extra["endpoint"] = outcome.endpoint
         was_ready = conditions.is_true((current.get("status") or {}).get("conditions"))
         status_writer.write(kube, current, status_writer.build(current, reconciler.steps, ready=True, extra=extra))
+        if outcome.endpoint is not None and outcome.endpoint != (current.get("status") or {}).get("endpoint"):
+            woken = dependents.notify(kube, reconciler.namespace, reconciler.kind, reconciler.owner.name,
+                                      outcome.endpoint)
+            if woken:
+                logger.info("endpoint changed; reconciling its users: %s", ", ".join(woken))
         if not was_ready:
             message = f"{reconciler.kind} {reconciler.owner.name} is Ready"
             reconciler.event("Ready", message + (f" at release {outcome.version}" if outcome.version else ""))

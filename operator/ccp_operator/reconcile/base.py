@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
-from .. import conditions
+from .. import conditions, workloads
 from ..api import API_VERSION
 from ..errors import Waiting
 from ..kube.client import Kube
@@ -56,6 +56,33 @@ class Reconciler:
             raise
         self.steps.append(conditions.Condition(condition_type, True, done_reason))
         return result
+
+    def run_job(self, manifest: dict[str, Any], step: str, service: str, condition: str) -> None:
+        """Creates the step's Job if this version of it does not exist yet, and waits for it.
+
+        Older versions of the step are deleted first: Jobs are immutable, a changed step is a new
+        Job. A failed Job stays (its logs explain the failure) until the user deletes it."""
+        name = manifest["metadata"]["name"]
+        for old in self.kube.list("batch/v1", "Job", self.namespace,
+                                  {workloads.JOB_STEP_LABEL: step, "app.kubernetes.io/instance": self.owner.name,
+                                   "app.kubernetes.io/name": service}):
+            if old["metadata"]["name"] != name:
+                self.kube.delete("batch/v1", "Job", self.namespace, old["metadata"]["name"])
+        live = self.kube.get("batch/v1", "Job", self.namespace, name)
+        if live is None:
+            live, _ = self.kube.create(manifest)
+            self.event("JobStarted", f"{step}: started Job {name}")
+        status = live.get("status") or {}
+        if status.get("succeeded"):
+            return
+        if conditions.is_true(status.get("conditions"), "Failed"):
+            failed = conditions.find(status["conditions"], "Failed") or {}
+            message = (f"Job {name} failed ({failed.get('reason', '')}: {failed.get('message', '')}); "
+                       "delete it to run the step again")
+            if self.previous_reason(condition) != "JobFailed":
+                self.event("JobFailed", f"{step}: {message}", warning=True)
+            raise Waiting("JobFailed", message)
+        raise Waiting("JobRunning", f"waiting for Job {name} to complete", soon=True)
 
     def validate(self) -> None:
         """Checks what the schema cannot express; raises InvalidSpec naming the field."""

@@ -16,19 +16,29 @@ from ..api import API_VERSION
 from ..api.kinds import INFRASTRUCTURE
 from ..errors import InvalidSpec, Waiting
 from ..kube.client import Kube
-from ..services import catalog
+from ..services import catalog, ceph
 from . import status as status_writer
 from .base import Outcome, Reconciler
 
 KIND = "OpenStackControlPlane"
 PARENT_GENERATION = "ccp.openstack.org/parent-generation"
 SHARED_FIELDS = ("release", "images", "debug")
+IMAGE_FIELDS = ("release", "images")  # Ceph runs a Kolla Job (radosgw's keystone registration)
 
 
 def children() -> list[tuple[str, str, str]]:
-    """(kind, spec section, plural) of every child, infrastructure first, in bring-up order."""
-    return ([(module.KIND, module.KIND.lower(), module.PLURAL) for module in INFRASTRUCTURE]
-            + [(d.kind, catalog.section(d), d.plural) for d in catalog.SERVICES])
+    """(kind, spec section, plural) of every child in bring-up order: the quorum services first,
+    then the OpenStack services; an infrastructure kind that itself waits for a service (Ceph's
+    radosgw for keystone) comes just before the first service that uses it."""
+    late = {module.KIND: module for module in INFRASTRUCTURE if module.NEEDS}
+    result = [(module.KIND, module.KIND.lower(), module.PLURAL) for module in INFRASTRUCTURE
+              if module.KIND not in late]
+    for definition in catalog.SERVICES:
+        for kind in [kind for kind in late if kind in definition.needs]:
+            module = late.pop(kind)
+            result.append((module.KIND, module.KIND.lower(), module.PLURAL))
+        result.append((definition.kind, catalog.section(definition), definition.plural))
+    return result + [(module.KIND, module.KIND.lower(), module.PLURAL) for module in late.values()]
 
 
 def child_spec(plane_spec: dict[str, Any], kind: str, section: str) -> dict[str, Any]:
@@ -37,10 +47,10 @@ def child_spec(plane_spec: dict[str, Any], kind: str, section: str) -> dict[str,
     selector = placement.merged_node_selector(plane_spec.get("nodeSelector"), spec.get("nodeSelector"))
     if selector:
         spec["nodeSelector"] = selector
-    if kind in catalog.BY_KIND:
-        for field in SHARED_FIELDS:
-            if field in plane_spec:
-                spec[field] = copy.deepcopy(plane_spec[field])
+    shared = SHARED_FIELDS if kind in catalog.BY_KIND else IMAGE_FIELDS if kind == ceph.KIND else ()
+    for field in shared:
+        if field in plane_spec:
+            spec[field] = copy.deepcopy(plane_spec[field])
     return spec
 
 
@@ -50,9 +60,12 @@ class ControlPlaneReconciler(Reconciler):
     def validate(self) -> None:
         for module in INFRASTRUCTURE:
             section = module.KIND.lower()
-            replicas = (self.spec.get(section) or {}).get("replicas", module.DEFAULT_REPLICAS)
+            value: Any = self.spec.get(section) or {}
+            for part in module.QUORUM_FIELD.split("."):
+                value = (value or {}).get(part) if isinstance(value, dict) else None
+            replicas = module.DEFAULT_REPLICAS if value is None else value
             if replicas % 2 == 0:
-                raise InvalidSpec(f"spec.{section}.replicas",
+                raise InvalidSpec(f"spec.{section}.{module.QUORUM_FIELD}",
                                   f"{replicas} members cannot keep a majority when half of them fail; "
                                   "use an odd number (1, 3, 5, ...)")
 

@@ -19,8 +19,8 @@ from .. import conditions, dependencies, images, kolla, placement, render, secre
 from ..dependencies import REFERENCE_FIELDS
 from ..errors import InvalidSpec, Waiting
 from ..kube.client import Kube
-from ..services.base import (ETCD, GALERA, KEYSTONE, MEMCACHED, PLACEMENT, RABBITMQ, Component, JobStep,
-                             ServiceDefinition)
+from ..services.base import (CEPH, ETCD, GALERA, KEYSTONE, MEMCACHED, PLACEMENT, RABBITMQ, Component, Endpoint,
+                             JobStep, ServiceDefinition)
 from ..workloads import ComponentSettings
 from .base import Outcome, Reconciler
 
@@ -131,11 +131,28 @@ class ServiceReconciler(Reconciler):
             if secret is None:
                 raise Waiting("WaitingForRabbitMQ", f"waiting for the RabbitMQ user secret of {user}")
             messaging_password = base64.b64decode(secret["data"]["password"]).decode()
+        ceph_files = self._ceph_files(deps[CEPH]) if CEPH in deps else {}
         shared = {name: secrets.ensure(self.kube, self.namespace, f"{self.owner.name}-{name}", ["value"],
                                        service=self.definition.name, instance=self.owner.name)["value"]
                   for name in self.definition.shared_secrets}
-        return service_context(self.definition, self.spec, self.owner.name, self.namespace, deps, credentials,
-                               messaging_password, shared)
+        context = service_context(self.definition, self.spec, self.owner.name, self.namespace, deps, credentials,
+                                  messaging_password, shared)
+        if ceph_files:
+            context["ceph"]["files"] = ceph_files
+        return context
+
+    def _ceph_files(self, ceph_endpoint: dict[str, Any]) -> dict[str, dict[str, str]]:
+        """ceph.conf and keyring of each cephx user a component reads, from the Ceph client Secrets."""
+        users = sorted({user for component in self.definition.components for user in component.ceph_users})
+        files = {}
+        for user in users:
+            name = ceph_endpoint["clients"][user]["secret"]
+            secret = self.kube.get("v1", "Secret", self.namespace, name)
+            if secret is None:
+                raise Waiting("WaitingForCeph", f"waiting for the Ceph client Secret {name}")
+            data = {key: base64.b64decode(value).decode() for key, value in (secret.get("data") or {}).items()}
+            files[user] = {key: value for key, value in data.items() if key == "ceph.conf" or key.endswith(".keyring")}
+        return files
 
     def _endpoint(self, context: dict[str, Any]) -> dict[str, Any] | None:
         """What this service publishes for its dependents once Ready."""
@@ -168,28 +185,15 @@ class ServiceReconciler(Reconciler):
         return JobStep("db-init", image="mariadb", user="mysql", command=script)
 
     def _registration_step(self) -> JobStep:
-        lines = ["set -e"]
-        if self.definition.keystone_user:
-            user = self.definition.name
-            lines += [f'openstack user create --or-show --domain default --password "$SERVICE_PASSWORD" {user} >/dev/null',
-                      f'openstack user set --password "$SERVICE_PASSWORD" {user}',
-                      f"openstack role add --project service --user {user} admin",
-                      f"openstack role add --project service --user {user} service"]
+        user = self.definition.name if self.definition.keystone_user else None
+        entries = []
         for endpoint in self.definition.endpoints:
             component = self.definition.component(endpoint.component)
             url = (f"http://{workloads.workload_name(self.owner, component)}.{self.namespace}.svc:"
                    f"{component.port}{endpoint.path}")
-            lines += [
-                f"openstack service show {endpoint.service_name} >/dev/null 2>&1 || "
-                f"openstack service create --name {endpoint.service_name} "
-                f"--description '{endpoint.description}' {endpoint.service_type}",
-            ]
-            for interface in ("internal", "public"):
-                lines.append(
-                    f"[ -n \"$(openstack endpoint list --service {endpoint.service_name} --interface {interface} "
-                    f"--region \"$OS_REGION_NAME\" -f value -c ID)\" ] || openstack endpoint create --region "
-                    f"\"$OS_REGION_NAME\" {endpoint.service_name} {interface} {url}")
-        return JobStep("keystone-register", image=images.KOLLA_TOOLBOX, user="ansible", command="\n".join(lines))
+            entries.append((endpoint, url))
+        return JobStep("keystone-register", image=images.KOLLA_TOOLBOX, user="ansible",
+                       command=registration_script(user, entries))
 
     def _job_env(self, step: JobStep, deps: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
         def from_secret(env: str, secret: str, key: str) -> dict[str, Any]:
@@ -202,16 +206,7 @@ class ServiceReconciler(Reconciler):
                     from_secret("DB_ROOT_PASSWORD", galera["adminSecret"], galera["adminPasswordKey"]),
                     from_secret("DB_PASSWORD", self.credentials_secret, "database-password")]
         if step.name == "keystone-register":
-            keystone = deps[KEYSTONE]
-            env += [{"name": "OS_AUTH_URL", "value": keystone["internalURL"]},
-                    {"name": "OS_REGION_NAME", "value": keystone["region"]},
-                    {"name": "OS_INTERFACE", "value": "internal"},
-                    {"name": "OS_IDENTITY_API_VERSION", "value": "3"},
-                    {"name": "OS_USERNAME", "value": "admin"},
-                    {"name": "OS_PROJECT_NAME", "value": "admin"},
-                    {"name": "OS_USER_DOMAIN_NAME", "value": "Default"},
-                    {"name": "OS_PROJECT_DOMAIN_NAME", "value": "Default"},
-                    from_secret("OS_PASSWORD", keystone["adminSecret"], keystone["adminPasswordKey"])]
+            env += keystone_admin_env(deps[KEYSTONE])
             if self.definition.keystone_user:
                 env.append(from_secret("SERVICE_PASSWORD", self.credentials_secret, "keystone-password"))
         return env
@@ -235,31 +230,10 @@ class ServiceReconciler(Reconciler):
         secret_name = workloads.config_secret_name(self.owner, f"{self.definition.name}-{step.name}")
         self.kube.apply(workloads.secret(self.owner, secret_name, self.definition.name, None, files))
         manifest = workloads.job(
-            self.owner, self.definition, step, image=image, node_selector=self.spec.get("nodeSelector") or {},
+            self.owner, self.definition.name, step, image=image, node_selector=self.spec.get("nodeSelector") or {},
             config_secret=secret_name, key_secrets={}, env=self._job_env(step, deps),
             files_hash=workloads.inputs_hash(files), kolla_image=kolla_image)
-        name = manifest["metadata"]["name"]
-        for old in self.kube.list("batch/v1", "Job", self.namespace,
-                                  {workloads.JOB_STEP_LABEL: step.name, "app.kubernetes.io/instance": self.owner.name,
-                                   "app.kubernetes.io/name": self.definition.name}):
-            if old["metadata"]["name"] != name:
-                # Jobs are immutable: a changed step replaces the old Job instead of patching it.
-                self.kube.delete("batch/v1", "Job", self.namespace, old["metadata"]["name"])
-        live = self.kube.get("batch/v1", "Job", self.namespace, name)
-        if live is None:
-            live, _ = self.kube.create(manifest)
-            self.event("JobStarted", f"{step.name}: started Job {name}")
-        status = live.get("status") or {}
-        if status.get("succeeded"):
-            return
-        if conditions.is_true(status.get("conditions"), "Failed"):
-            failed = conditions.find(status["conditions"], "Failed") or {}
-            message = (f"Job {name} failed ({failed.get('reason', '')}: {failed.get('message', '')}); "
-                       "delete it to run the step again")
-            if self.previous_reason(condition) != "JobFailed":
-                self.event("JobFailed", f"{step.name}: {message}", warning=True)
-            raise Waiting("JobFailed", message)
-        raise Waiting("JobRunning", f"waiting for Job {name} to complete", soon=True)
+        self.run_job(manifest, step.name, self.definition.name, condition)
 
     # -- workloads -------------------------------------------------------------------------------
 
@@ -297,6 +271,41 @@ class ServiceReconciler(Reconciler):
         if not_ready:
             raise Waiting("RollingOut", "waiting for pods: " + ", ".join(not_ready), soon=True)
         return observed
+
+
+def registration_script(user: str | None, entries: list[tuple[Endpoint, str]]) -> str:
+    """openstack CLI commands that create a service user (password from $SERVICE_PASSWORD) and
+    catalog entries (internal and public, one URL each); re-runnable: existing ones are kept."""
+    lines = ["set -e"]
+    if user:
+        lines += [f'openstack user create --or-show --domain default --password "$SERVICE_PASSWORD" {user} >/dev/null',
+                  f'openstack user set --password "$SERVICE_PASSWORD" {user}',
+                  f"openstack role add --project service --user {user} admin",
+                  f"openstack role add --project service --user {user} service"]
+    for endpoint, url in entries:
+        lines.append(f"openstack service show {endpoint.service_name} >/dev/null 2>&1 || "
+                     f"openstack service create --name {endpoint.service_name} "
+                     f"--description '{endpoint.description}' {endpoint.service_type}")
+        for interface in ("internal", "public"):
+            lines.append(
+                f"[ -n \"$(openstack endpoint list --service {endpoint.service_name} --interface {interface} "
+                f"--region \"$OS_REGION_NAME\" -f value -c ID)\" ] || openstack endpoint create --region "
+                f"\"$OS_REGION_NAME\" {endpoint.service_name} {interface} '{url}'")
+    return "\n".join(lines)
+
+
+def keystone_admin_env(keystone: dict[str, Any]) -> list[dict[str, Any]]:
+    """The environment of the openstack CLI acting as keystone's admin."""
+    return [{"name": "OS_AUTH_URL", "value": keystone["internalURL"]},
+            {"name": "OS_REGION_NAME", "value": keystone["region"]},
+            {"name": "OS_INTERFACE", "value": "internal"},
+            {"name": "OS_IDENTITY_API_VERSION", "value": "3"},
+            {"name": "OS_USERNAME", "value": "admin"},
+            {"name": "OS_PROJECT_NAME", "value": "admin"},
+            {"name": "OS_USER_DOMAIN_NAME", "value": "Default"},
+            {"name": "OS_PROJECT_DOMAIN_NAME", "value": "Default"},
+            {"name": "OS_PASSWORD", "valueFrom": {"secretKeyRef": {"name": keystone["adminSecret"],
+                                                                   "key": keystone["adminPasswordKey"]}}}]
 
 
 def component_urls(definition: ServiceDefinition, spec: dict[str, Any], instance: str,
@@ -365,6 +374,10 @@ def service_context(definition: ServiceDefinition, spec: dict[str, Any], instanc
             raise InvalidSpec(REFERENCE_FIELDS[ETCD], "coordination through an etcd that needs TLS client "
                                                       "certificates is not supported yet; use a plain-HTTP etcd")
         context["coordination"] = {"url": f"etcd3+http://{deps[ETCD]['service']}"}
+    if CEPH in deps:
+        ceph = deps[CEPH]
+        context["ceph"] = {"pools": ceph["pools"], "secret_uuid": ceph["libvirtSecretUUID"],
+                           "users": {user: client["user"] for user, client in ceph["clients"].items()}}
     if definition.keystone_user:
         context["service_user"] = {"name": definition.name, "password": credentials["keystone-password"]}
     return context
@@ -384,6 +397,11 @@ def component_files(definition: ServiceDefinition, component: Component, setting
         if text and custom_dir:
             files[layer] = text if text.endswith("\n") else text + "\n"
             entries.append((layer, f"{custom_dir}/{layer}", component.user, "0600"))
+    for user in component.ceph_users:
+        for name, text in sorted(context["ceph"]["files"][user].items()):
+            if name not in files:  # one ceph.conf, whichever user's (they are the same cluster's)
+                files[name] = text
+                entries.append((name, f"/etc/ceph/{name}", component.user, "0600"))
     directories = [(repo.name, repo.dest, component.user) for repo in definition.key_repositories
                    if component.name == definition.components[0].name]
     files["config.json"] = kolla.config_json(render.render_string(component.command, context), entries, directories)

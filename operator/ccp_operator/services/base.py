@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 # Dependencies a service can declare, by the kind of resource that provides them.
 GALERA, RABBITMQ, MEMCACHED, KEYSTONE, PLACEMENT = "Galera", "RabbitMQ", "Memcached", "Keystone", "Placement"
-ETCD = "Etcd"
+ETCD, CEPH = "Etcd", "Ceph"
 
 KOLLA_CONFIG_DIR = "/var/lib/kolla/config_files"
 
@@ -67,6 +67,7 @@ class Component:
     cpu: str = "250m"
     memory: str = "512Mi"
     stateful: bool = False                 # StatefulSet with stable pod names (memcached, galera, rabbitmq)
+    ceph_users: tuple[str, ...] = ()       # cephx users whose ceph.conf and keyring it reads (services/ceph.CLIENTS)
     privileged: bool = False
 
 

@@ -1,11 +1,12 @@
-"""Cinder: the block storage API, scheduler and volume service, with volumes in Ceph RBD.
+"""Cinder: the block storage API, scheduler, volume and backup services, with volumes and backups
+in Ceph RBD.
 
 cinder-volume runs three instances active-active, as Cinder supports it: they share one
 `[DEFAULT] cluster` name and coordinate through a tooz backend (etcd), so any of them can manage
 any volume and the others take over when one is lost.
 """
 
-from .base import (ETCD, GALERA, KEYSTONE, MEMCACHED, RABBITMQ, Component, ConfigFile, Endpoint, JobStep, Probe,
+from .base import (CEPH, ETCD, GALERA, KEYSTONE, MEMCACHED, RABBITMQ, Component, ConfigFile, Endpoint, JobStep, Probe,
                    ServiceDefinition)
 
 PORT = 8776
@@ -18,7 +19,8 @@ SERVICE = ServiceDefinition(
     kind="Cinder",
     plural="cinders",
     short_names=("cdr",),
-    description="OpenStack Block Storage: cinder-api, cinder-scheduler and active-active cinder-volume on RBD.",
+    description="OpenStack Block Storage: cinder-api, cinder-scheduler, active-active cinder-volume and "
+                "cinder-backup on RBD.",
     pypi_package="cinder",
     components=(
         Component(
@@ -32,7 +34,11 @@ SERVICE = ServiceDefinition(
                   cpu="500m", memory="1Gi"),
         Component(key="volume", name="cinder-volume", image="cinder-volume", user="cinder",
                   command=COMMAND.format("cinder-volume"), config_files=CONFIG, replicas=3,
-                  cpu="1", memory="2Gi"),
+                  cpu="1", memory="2Gi", ceph_users=("cinder",)),
+        # Reads volumes as cinder and writes backups as cinder-backup.
+        Component(key="backup", name="cinder-backup", image="cinder-backup", user="cinder",
+                  command=COMMAND.format("cinder-backup"), config_files=CONFIG, replicas=3,
+                  cpu="500m", memory="1Gi", ceph_users=("cinder-backup", "cinder")),
     ),
     config_files=(
         ConfigFile("cinder.conf", "cinder/cinder.conf.j2", "/etc/cinder/cinder.conf",
@@ -46,7 +52,7 @@ SERVICE = ServiceDefinition(
         ConfigFile("cinder-api-uwsgi.ini", "common/uwsgi.ini.j2", "/etc/cinder/cinder-api-uwsgi.ini",
                    values={"uwsgi": {"port": PORT, "module": "cinder.wsgi.api:application"}}),
     ),
-    needs=(GALERA, MEMCACHED, RABBITMQ, KEYSTONE, ETCD),
+    needs=(GALERA, MEMCACHED, RABBITMQ, KEYSTONE, ETCD, CEPH),
     databases=("cinder",),
     endpoints=(
         Endpoint("block-storage", "cinder", "cinder-api", "/v3/%(project_id)s", "OpenStack Block Storage"),

@@ -18,6 +18,8 @@ CLIENT_PORT = 2379
 PEER_PORT = 2380
 METRICS_PORT = 2381
 DEFAULT_REPLICAS = 3
+QUORUM_FIELD = "replicas"  # the member count that must be odd
+NEEDS: tuple[str, ...] = ()  # kinds of OpenStack services it waits for
 DEFAULT_STORAGE = "10Gi"
 CPU, MEMORY = "500m", "1Gi"
 # A full backend stops every write: keep well above what member reports and leases ever need.

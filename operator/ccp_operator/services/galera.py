@@ -22,6 +22,8 @@ CONFIG_TEMPLATE = "galera/galera.cnf.j2"
 ROOT_PASSWORD_KEY = "root-password"
 SST_PASSWORD_KEY = "sst-password"
 DEFAULT_REPLICAS = 3
+QUORUM_FIELD = "replicas"  # the member count that must be odd
+NEEDS: tuple[str, ...] = ()  # kinds of OpenStack services it waits for
 DEFAULT_STORAGE = "100Gi"
 # Sized for a 1000-node cloud: every API worker and conductor holds a pool of connections.
 MAX_CONNECTIONS = 8192

@@ -4,7 +4,7 @@ glance-registry is not deployed: it was removed from Glance in the Stein release
 glance-api serves image metadata itself.
 """
 
-from .base import (GALERA, KEYSTONE, MEMCACHED, RABBITMQ, Component, ConfigFile, Endpoint, JobStep, Probe,
+from .base import (CEPH, GALERA, KEYSTONE, MEMCACHED, RABBITMQ, Component, ConfigFile, Endpoint, JobStep, Probe,
                    ServiceDefinition)
 
 PORT = 9292
@@ -21,6 +21,7 @@ SERVICE = ServiceDefinition(
             key="api", name="glance-api", image="glance-api", user="glance", command="glance-api",
             config_files=("glance-api.conf",), replicas=3, port=PORT, api=True,
             readiness=Probe("http", PORT, "/healthcheck"), liveness=Probe("tcp", PORT), cpu="1", memory="2Gi",
+            ceph_users=("glance",),
         ),
     ),
     config_files=(
@@ -32,7 +33,7 @@ SERVICE = ServiceDefinition(
                                     "oslo.middleware.http_proxy_to_wsgi", "oslo.reports"),
                    values={"port": PORT}, dynamic_sections={"rbd": "glance.store.rbd.store"}),
     ),
-    needs=(GALERA, MEMCACHED, RABBITMQ, KEYSTONE),
+    needs=(GALERA, MEMCACHED, RABBITMQ, KEYSTONE, CEPH),
     databases=("glance",),
     endpoints=(Endpoint("image", "glance", "glance-api", "", "OpenStack Image"),),
     keystone_user=True,

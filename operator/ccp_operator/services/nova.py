@@ -5,7 +5,7 @@ nova-scheduler x8 on shared nodes, preferring those of nova-api and nova-conduct
 with cell0 and one cell; nova-compute runs on the hypervisors, outside this control plane.
 """
 
-from .base import (GALERA, KEYSTONE, MEMCACHED, PLACEMENT, RABBITMQ, Component, ConfigFile, Endpoint, JobStep,
+from .base import (CEPH, GALERA, KEYSTONE, MEMCACHED, PLACEMENT, RABBITMQ, Component, ConfigFile, Endpoint, JobStep,
                    Probe, ServiceDefinition)
 
 API_PORT = 8774
@@ -55,7 +55,7 @@ SERVICE = ServiceDefinition(
         ConfigFile("nova-metadata-uwsgi.ini", "common/uwsgi.ini.j2", "/etc/nova/nova-metadata-uwsgi.ini",
                    values={"uwsgi": {"port": METADATA_PORT, "module": "nova.wsgi.metadata:application"}}),
     ),
-    needs=(GALERA, MEMCACHED, RABBITMQ, KEYSTONE, PLACEMENT),
+    needs=(GALERA, MEMCACHED, RABBITMQ, KEYSTONE, PLACEMENT, CEPH),
     databases=("nova_api", "nova", "nova_cell0"),
     endpoints=(Endpoint("compute", "nova", API, "/v2.1", "OpenStack Compute"),),
     keystone_user=True,
