@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import re
 import time
 import uuid
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ccp_operator import conditions
+from ccp_operator import conditions, secrets
 from ccp_operator.api import API_VERSION
 from ccp_operator.reconcile.controlplane import children
 from ccp_operator.secrets import GENERATED_LABEL
@@ -22,6 +23,7 @@ from support.waiting import wait_for
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = yaml.safe_load((ROOT / "examples" / "controlplane-small.yaml").read_text())
 READY_TIMEOUT = 420
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +156,9 @@ def test_galera_runs_its_agents_behind_the_writer_endpoint_with_etcd(kube, plane
 
 def test_generated_secrets_are_random_and_not_in_configmaps(kube, plane):
     generated = kube.kube.list("v1", "Secret", plane, {GENERATED_LABEL: "true"})
-    passwords = [base64.b64decode(v).decode() for s in generated for v in (s.get("data") or {}).values()]
+    values = [base64.b64decode(v).decode() for s in generated for v in (s.get("data") or {}).values()]
+    # Ceph's fsid and libvirt secret uuid are identifiers (ceph.conf names the fsid), not credentials.
+    passwords = [value for value in values if not UUID.match(value)]
     assert len(passwords) > 15 and len(set(passwords)) == len(passwords)
     for config_map in kube.kube.list("v1", "ConfigMap", plane):
         text = yaml.safe_dump(config_map.get("data") or {})
@@ -271,3 +275,58 @@ def test_rabbitmq_brokers_replicate_notifications_only(kube, plane):
              timeout=90, what="the operator's first look at the brokers")
     # The brokers are simulated here: the operator says it cannot reach their management API.
     assert "unreachable" in k.get(API_VERSION, "RabbitMQ", plane, "cloud")["status"]["brokerObservation"]
+
+
+def secret_files(kube, namespace, name):
+    return {key: base64.b64decode(value).decode()
+            for key, value in kube.kube.get("v1", "Secret", namespace, name)["data"].items()}
+
+
+def test_ceph_gives_each_service_its_own_key_and_configuration(kube, plane):
+    k = kube.kube
+    monitors = k.get("apps/v1", "StatefulSet", plane, "cloud-ceph-mon")
+    assert monitors["spec"]["replicas"] == 1
+    assert monitors["spec"]["template"]["spec"]["initContainers"][0]["command"][-1] == "mkfs"
+    address = k.get("v1", "Service", plane, "cloud-ceph-mon-a")["spec"]["clusterIP"]
+    assert k.get("v1", "ConfigMap", plane, "cloud-ceph-mon-addresses")["data"] == {"a": address}
+    ceph_conf = k.get("v1", "ConfigMap", plane, "cloud-ceph-config")["data"]["ceph.conf"]
+    assert f"mon_host = [v2:{address}:3300,v1:{address}:6789]" in ceph_conf
+    assert k.get("apps/v1", "StatefulSet", plane, "cloud-ceph-mgr")["spec"]["replicas"] == 1
+    assert k.get("apps/v1", "Deployment", plane, "cloud-radosgw")["spec"]["replicas"] == 1
+    keys = secret_files(kube, plane, "cloud-ceph-keys")
+    imported = secret_files(kube, plane, "cloud-ceph-admin")["import.keyring"]
+    assert '[client.glance]\n\tkey = %s\n\tcaps mgr = "profile rbd pool=images"' % keys["client.glance"] in imported
+
+    glance = secret_files(kube, plane, "cloud-glance-api-config")
+    assert glance["ceph.client.glance.keyring"] == f"[client.glance]\n\tkey = {keys['client.glance']}\n"
+    assert f"mon_host = [v2:{address}:3300" in glance["ceph.conf"]
+    assert "rbd_store_user = glance" in glance["glance-api.conf"]
+    assert not any(name.endswith(".keyring") and name != "ceph.client.glance.keyring" for name in glance)
+    backup = secret_files(kube, plane, "cloud-cinder-backup-config")
+    assert {"ceph.client.cinder-backup.keyring", "ceph.client.cinder.keyring"} <= set(backup)
+    uuid_ = secret_files(kube, plane, "cloud-ceph-cluster")["libvirt-secret-uuid"]
+    assert f"rbd_secret_uuid = {uuid_}" in backup["cinder.conf"]
+    nova_client = secret_files(kube, plane, "cloud-ceph-client-nova")
+    assert f"<uuid>{uuid_}</uuid>" in nova_client["libvirt-secret.xml"]
+    assert f"rbd_secret_uuid = {uuid_}" in secret_files(kube, plane, "cloud-nova-conductor-config")["nova.conf"]
+
+    steps = {job["metadata"]["labels"]["ccp.openstack.org/job-step"]
+             for job in k.list("batch/v1", "Job", plane, {"app.kubernetes.io/name": "ceph"})}
+    assert steps == {"bootstrap", "keystone-register"}
+    printed = kube.kubectl("get", "ceph", "cloud", "-n", plane).stdout.splitlines()
+    assert printed[0].split()[:6] == ["NAME", "READY", "MODE", "MONITORS", "QUORUM", "HEALTH"]
+    assert printed[1].split()[:4] == ["cloud", "True", "managed", "1"]
+
+
+def test_a_rotated_ceph_key_rolls_exactly_the_services_that_use_it(kube, plane, operator):
+    before = workloads(kube, plane)
+    new_key = secrets.new_cephx_key()
+    kube.kubectl("patch", "secret", "cloud-ceph-keys", "-n", plane, "--type=merge", "-p",
+                 f'{{"stringData": {{"client.glance": "{new_key}"}}}}')
+    wait_for(lambda: workloads(kube, plane)["Deployment/cloud-glance-api"] != before["Deployment/cloud-glance-api"],
+             timeout=240, interval=2, what="glance-api to roll with the new key")
+    wait_ready(kube, plane, "cloud", operator)
+    changed = {name for name, value in workloads(kube, plane).items() if before[name] != value}
+    assert changed == {"Deployment/cloud-glance-api"}
+    assert new_key in secret_files(kube, plane, "cloud-glance-api-config")["ceph.client.glance.keyring"]
+    assert new_key in secret_files(kube, plane, "cloud-ceph-admin")["import.keyring"]

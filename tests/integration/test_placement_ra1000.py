@@ -14,7 +14,8 @@ from localcluster.cluster import CACHE_ROOT
 from localcluster.controlplane import apply_plane, install_crds, start_operator, wait_plane_ready
 
 ROOT = Path(__file__).resolve().parents[2]
-DEDICATED = {"keystone": 5, "nova-api": 3, "nova-conductor": 3, "horizon": 3, "galera": 3, "rabbitmq": 3}
+DEDICATED = {"keystone": 5, "nova-api": 3, "nova-conductor": 3, "horizon": 3, "galera": 3, "rabbitmq": 3,
+             "ceph-mon": 3}
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +45,8 @@ def _pods(kube, namespace):
 def test_every_pod_is_scheduled_and_running(ra1000):
     kube, namespace = ra1000
     pods = [p for group in _pods(kube, namespace).values() for p in group]
-    assert len(pods) == 75  # the replicas of examples/controlplane-1000.yaml, with etcd and HAProxy
+    # The replicas of examples/controlplane-1000.yaml, with etcd, HAProxy and the Ceph managers.
+    assert len(pods) == 86
     assert all(p["status"]["phase"] == "Running" and p["spec"].get("nodeName") for p in pods)
 
 
@@ -58,7 +60,7 @@ def test_dedicated_components_have_nodes_of_their_own(ra1000):
         for node in nodes:
             assert node not in used, f"{component} shares {node} with {used.get(node)}"
             used[node] = component
-    assert len(used) == 20
+    assert len(used) == 23
 
 
 def test_everything_runs_on_control_plane_nodes(ra1000):
@@ -95,7 +97,8 @@ def test_load_balancers_carry_the_virtual_ips(ra1000):
     assert ips["cloud-keystone-lb"] == "192.0.2.10"
     assert ips["cloud-nova-api-lb"] == "192.0.2.15"
     assert ips["cloud-horizon-lb"] == "192.0.2.17"
-    assert len(ips) == 8
+    assert ips["cloud-radosgw-lb"] == "192.0.2.18"
+    assert len(ips) == 9
 
 
 def test_galera_writer_endpoint_and_etcd_spread_over_nodes(ra1000):
@@ -107,3 +110,21 @@ def test_galera_writer_endpoint_and_etcd_spread_over_nodes(ra1000):
     claims = kube.list("v1", "PersistentVolumeClaim", namespace)
     assert sum(1 for c in claims if c["metadata"]["name"].startswith("data-cloud-galera-")) == 3
     assert sum(1 for c in claims if c["metadata"]["name"].startswith("data-cloud-etcd-")) == 3
+
+
+def test_ceph_monitors_have_fixed_addresses_and_radosgw_runs_only_beside_them(ra1000):
+    kube, namespace = ra1000
+    pods = _pods(kube, namespace)
+    monitor_nodes = {p["spec"]["nodeName"] for p in pods["ceph-mon"]}
+    assert len(monitor_nodes) == 3
+    for component, replicas in (("radosgw", 3), ("ceph-mgr", 2)):
+        nodes = [p["spec"]["nodeName"] for p in pods[component]]
+        assert len(nodes) == replicas and set(nodes) <= monitor_nodes, component
+    assert len(set(p["spec"]["nodeName"] for p in pods["radosgw"])) == 3
+    # One Service per monitor, whose ClusterIP is recorded (kept on deletion) for the monmap.
+    recorded = kube.get("v1", "ConfigMap", namespace, "cloud-ceph-mon-addresses")["data"]
+    services = {mon_id: kube.get("v1", "Service", namespace, f"cloud-ceph-mon-{mon_id}") for mon_id in "abc"}
+    assert recorded == {mon_id: service["spec"]["clusterIP"] for mon_id, service in services.items()}
+    assert not kube.get("v1", "ConfigMap", namespace, "cloud-ceph-mon-addresses")["metadata"].get("ownerReferences")
+    claims = kube.list("v1", "PersistentVolumeClaim", namespace)
+    assert sum(1 for c in claims if c["metadata"]["name"].startswith("data-cloud-ceph-mon-")) == 3

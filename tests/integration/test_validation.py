@@ -66,3 +66,19 @@ def test_unreadable_custom_config_names_the_field(kube, operator, namespace):
     assert invalid["status"] == "False"
     assert invalid["message"].startswith("spec.customConfig: not a valid oslo.config (INI) snippet")
     assert operator.running
+
+
+def test_even_ceph_monitor_count_is_a_false_condition_naming_the_field(kube, operator, namespace):
+    kube.kubectl("apply", "-f", "-", stdin=plane(namespace, ceph={"monitors": {"replicas": 2}}))
+    invalid = wait_for(lambda: conditions.find(_status(kube, namespace).get("conditions"), "SpecValid"),
+                       timeout=60, what="a SpecValid condition")
+    assert invalid["status"] == "False"
+    assert invalid["message"].startswith("spec.ceph.monitors.replicas: 2 members cannot keep a majority")
+
+
+def test_external_ceph_without_a_source_is_refused_by_the_schema(kube, operator, namespace):
+    done = kube.kubectl("apply", "-f", "-", check=False, stdin=plane(
+        namespace, ceph={"mode": "external", "external": {"secret": "a", "rook": {
+            "namespace": "rook-ceph", "clientSecrets": {u: "s" for u in ("glance", "cinder", "cinder-backup", "nova")}}}}))
+    assert done.returncode != 0
+    assert "give exactly one of rook and secret" in done.stderr, done.stderr

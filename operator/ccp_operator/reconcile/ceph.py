@@ -25,6 +25,10 @@ MON, MGR, RGW = "ceph-mon", "ceph-mgr", "radosgw"
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
 CONFIG_DIR = "/etc/ceph"
 SCRIPTS_DIR = "/usr/local/share/ccp-ceph"
+# The daemons run as Ceph's own user; mounted keys are readable by its group (the volumes'
+# group is fsGroup), by no one else.
+CEPH_USER = {"runAsUser": ceph.CEPH_UID, "runAsGroup": ceph.CEPH_UID, "fsGroup": ceph.CEPH_UID}
+KEY_MODE = 0o440
 RGW_ENDPOINT = Endpoint("object-store", "swift", RGW, ceph.RGW_SWIFT_PATH, "Ceph radosgw (Swift and S3)")
 
 
@@ -123,7 +127,9 @@ class CephReconciler(Reconciler):
                           "conf": self.ceph_conf(cluster, mon_host, "client")} for user in ceph.CLIENTS}
         self.step("ClientsReady", "Published", lambda: self._publish_clients(clients, cluster))
         radosgw = None
-        if self.radosgw_replicas:
+        if not self.radosgw_replicas:
+            self._remove_radosgw()
+        else:
             radosgw = self._radosgw_url()
             deps = self.step("DependenciesReady", "Ready", lambda: dependencies.resolve(
                 self.kube, self.namespace, self.spec, (KEYSTONE,), self.owner.name))
@@ -213,7 +219,7 @@ class CephReconciler(Reconciler):
 
     # -- monitors and managers -------------------------------------------------------------------
 
-    def _pod(self, component: str, containers: list[dict[str, Any]], volumes: list[dict[str, Any]], inputs: str,
+    def pod_template(self, component: str, containers: list[dict[str, Any]], volumes: list[dict[str, Any]], inputs: str,
              *, dedicated: bool, co_locate: bool) -> dict[str, Any]:
         template = workloads.infrastructure_pod(
             self.owner, SERVICE, component, dedicated=dedicated,
@@ -223,8 +229,7 @@ class CephReconciler(Reconciler):
             template["spec"]["affinity"] = placement.affinity(
                 service=SERVICE, instance=self.owner.name, component=component, dedicated=False,
                 co_locate_with=(MON,))
-        template["spec"]["securityContext"] = {"runAsUser": ceph.CEPH_UID, "runAsGroup": ceph.CEPH_UID,
-                                               "fsGroup": ceph.CEPH_UID}
+        template["spec"]["securityContext"] = dict(CEPH_USER)
         return template
 
     def _container(self, name: str, command: list[str], resources: dict[str, Any], mounts: list[dict[str, Any]],
@@ -266,10 +271,10 @@ class CephReconciler(Reconciler):
                                 "periodSeconds": 15, "timeoutSeconds": 10, "failureThreshold": 4}
         init = self._container("mkfs", ["/bin/sh", script, "mkfs"], resources, mounts)
         volumes = [{"name": "config", "configMap": {"name": self.name("ceph-config")}},
-                   {"name": "keyring", "secret": {"secretName": self.name("ceph-mon-keyring"), "defaultMode": 0o400}},
+                   {"name": "keyring", "secret": {"secretName": self.name("ceph-mon-keyring"), "defaultMode": KEY_MODE}},
                    {"name": "run", "emptyDir": {}}]
         inputs = workloads.inputs_hash(files["ceph.conf"], files["mon.sh"], mon_keyring, self.image)
-        template = self._pod(MON, [mon], volumes, inputs, dedicated=spec.get("dedicated", True), co_locate=False)
+        template = self.pod_template(MON, [mon], volumes, inputs, dedicated=spec.get("dedicated", True), co_locate=False)
         template["spec"]["initContainers"] = [init]
         replicas = len(monitors)
         peers = self.name("ceph-mon-peers")
@@ -300,12 +305,12 @@ class CephReconciler(Reconciler):
                                 "periodSeconds": 15, "timeoutSeconds": 10, "failureThreshold": 4}
         volumes = [{"name": "config", "configMap": {"name": self.name("ceph-config")}},
                    {"name": "keyrings", "secret": {"secretName": self.name("ceph-mgr-keyrings"),
-                                                   "defaultMode": 0o400}},
+                                                   "defaultMode": KEY_MODE}},
                    {"name": "data", "emptyDir": {}}, {"name": "run", "emptyDir": {}}]
         conf = self.daemon_conf(cluster, monitors)
         scripts = self.scripts(cluster, monitors)
-        template = self._pod(MGR, [mgr], volumes, workloads.inputs_hash(conf, scripts["mgr.sh"], keyrings, self.image),
-                             dedicated=False, co_locate=True)
+        inputs = workloads.inputs_hash(conf, scripts["mgr.sh"], keyrings, self.image)
+        template = self.pod_template(MGR, [mgr], volumes, inputs, dedicated=False, co_locate=True)
         replicas = len(self.manager_ids)
         # Headless: the operator reads each manager's metrics by its own name (only the active
         # one serves them).
@@ -339,10 +344,10 @@ class CephReconciler(Reconciler):
                                      {"name": "config", "mountPath": SCRIPTS_DIR},
                                      {"name": "admin", "mountPath": "/etc/ceph-admin", "readOnly": True}])
         pod_spec = {"restartPolicy": "Never", "enableServiceLinks": False, "containers": [container],
-                    "securityContext": {"runAsUser": ceph.CEPH_UID, "runAsGroup": ceph.CEPH_UID},
+                    "securityContext": dict(CEPH_USER),
                     "volumes": [{"name": "config", "configMap": {"name": self.name("ceph-config")}},
                                 {"name": "admin", "secret": {"secretName": self.name("ceph-admin"),
-                                                             "defaultMode": 0o400}}]}
+                                                             "defaultMode": KEY_MODE}}]}
         if self.spec.get("nodeSelector"):
             pod_spec["nodeSelector"] = dict(sorted(self.spec["nodeSelector"].items()))
         manifest = workloads.step_job(self.owner, SERVICE, "bootstrap", pod_spec,
@@ -430,7 +435,8 @@ class CephReconciler(Reconciler):
 
     def _register_radosgw(self, keystone: dict[str, Any]) -> None:
         self._rgw_password()
-        script = registration_script(ceph.RGW_KEYSTONE_USER, [(RGW_ENDPOINT, self._radosgw_url() + ceph.RGW_SWIFT_PATH)])
+        swift_url = self._radosgw_url() + ceph.RGW_SWIFT_PATH
+        script = registration_script(ceph.RGW_KEYSTONE_USER, [(RGW_ENDPOINT, swift_url)])
         step = JobStep("keystone-register", image=images.KOLLA_TOOLBOX, user="ansible", command=script)
         files = {"job.sh": "#!/bin/sh\nset -e\n" + script + "\n",
                  "config.json": kolla.config_json("/usr/local/bin/ccp-job.sh",
@@ -446,6 +452,15 @@ class CephReconciler(Reconciler):
                                  node_selector=self.spec.get("nodeSelector") or {}, config_secret=secret_name,
                                  key_secrets={}, env=env, files_hash=workloads.inputs_hash(files))
         self.run_job(manifest, step.name, SERVICE, "KeystoneRegistered")
+
+    def _remove_radosgw(self) -> None:
+        """radosgw switched off (replicas 0): its workload, budget and Services go; its pools stay."""
+        name = self.name(RGW)
+        for api_version, kind, object_name in (("apps/v1", "Deployment", name),
+                                               ("policy/v1", "PodDisruptionBudget", name),
+                                               ("v1", "Service", name), ("v1", "Service", f"{name}-lb")):
+            if self.kube.get(api_version, kind, self.namespace, object_name) is not None:
+                self.kube.delete(api_version, kind, self.namespace, object_name)
 
     def _apply_radosgw(self, cluster: dict[str, Any], mon_host: str, keystone: dict[str, Any]) -> dict[str, Any]:
         spec = self.spec.get("radosgw") or {}
@@ -465,9 +480,9 @@ class CephReconciler(Reconciler):
         container["ports"] = [{"name": "api", "containerPort": ceph.RGW_PORT}]
         container.update(workloads.http_probes(ceph.RGW_PORT, "/swift/healthcheck", "/swift/healthcheck",
                                                live_after=30))
-        volumes = [{"name": "config", "secret": {"secretName": self.name("radosgw-config"), "defaultMode": 0o400}},
+        volumes = [{"name": "config", "secret": {"secretName": self.name("radosgw-config"), "defaultMode": KEY_MODE}},
                    {"name": "run", "emptyDir": {}}]
-        template = self._pod(RGW, [container], volumes, workloads.inputs_hash(files, self.image),
+        template = self.pod_template(RGW, [container], volumes, workloads.inputs_hash(files, self.image),
                              dedicated=False, co_locate=True)
         for manifest in workloads.api_services(self.owner, SERVICE, RGW, self.name(RGW), ceph.RGW_PORT,
                                                spec.get("loadBalancer") or {}):
@@ -494,7 +509,8 @@ def key_sources_digest(kube: Kube, reconciler: CephReconciler) -> str | None:
         rook = reconciler.spec["external"]["rook"]
         sources = [kube.get("v1", "ConfigMap", rook["namespace"],
                             rook.get("monEndpointsConfigMap") or "rook-ceph-mon-endpoints")]
-        sources += [kube.get("v1", "Secret", rook["namespace"], name) for _, name in sorted(rook["clientSecrets"].items())]
+        sources += [kube.get("v1", "Secret", rook["namespace"], name)
+                    for _, name in sorted(rook["clientSecrets"].items())]
     if any(source is None for source in sources):
         return None
     return short_hash([source.get("data") for source in sources])
