@@ -330,3 +330,20 @@ def test_a_rotated_ceph_key_rolls_exactly_the_services_that_use_it(kube, plane, 
     assert changed == {"Deployment/cloud-glance-api"}
     assert new_key in secret_files(kube, plane, "cloud-glance-api-config")["ceph.client.glance.keyring"]
     assert new_key in secret_files(kube, plane, "cloud-ceph-admin")["import.keyring"]
+
+
+def test_radosgw_can_be_switched_off_and_on(kube, plane, operator):
+    def radosgw_objects():
+        return {kind: kube.kube.get(api, kind, plane, "cloud-radosgw") is not None
+                for api, kind in (("apps/v1", "Deployment"), ("v1", "Service"))}
+
+    kube.kubectl("patch", "openstackcontrolplane", "cloud", "-n", plane, "--type=merge", "-p",
+                 '{"spec": {"ceph": {"radosgw": {"replicas": 0}}}}')
+    wait_for(lambda: radosgw_objects() == {"Deployment": False, "Service": False}, timeout=120,
+             what="radosgw removed")
+    wait_ready(kube, plane, "cloud", operator)
+    assert kube.kube.get(API_VERSION, "Ceph", plane, "cloud")["status"]["endpoint"].get("radosgwURL") is None
+    kube.kubectl("patch", "openstackcontrolplane", "cloud", "-n", plane, "--type=merge", "-p",
+                 '{"spec": {"ceph": {"radosgw": {"replicas": 1}}}}')
+    wait_ready(kube, plane, "cloud", operator)
+    assert radosgw_objects() == {"Deployment": True, "Service": True}

@@ -20,7 +20,7 @@ from ccp_operator.reconcile.ceph import CephReconciler
 from ccp_operator.services import ceph
 
 CEPH_MON = shutil.which("ceph-mon") or "/usr/bin/ceph-mon"
-ADDRESSES = ["127.0.71.1", "127.0.71.2", "127.0.71.3"]
+ADDRESSES = ["127.0.71.1", "127.0.71.2", "127.0.71.3", "127.0.71.4", "127.0.71.5"]
 MGR_ADDRESS, MGR_PORT = "127.0.71.9", 19283
 INSTANCE = "cloud"
 
@@ -36,23 +36,29 @@ class CephCluster:
 
     def __init__(self, root: Path, monitors: int = 3, pool_size: int = 1):
         self.root = root
+        self.pool_size = pool_size
+        self.processes: dict[str, subprocess.Popen] = {}
+        root.mkdir(parents=True, exist_ok=True)
         self.reconciler = CephReconciler(None, resource(monitors, pool_size))  # rendering only
         self.cluster = {"fsid": str(uuid.uuid4()), "uuid": str(uuid.uuid4()),
                         "keys": {ceph.key_name(entity): secrets.new_cephx_key()
                                  for entity in self.reconciler.entities()}}
         self.cluster["keys"]["mon."] = self.cluster["keys"]["mon"]
-        self.monitors = list(zip(self.reconciler.monitor_ids, ADDRESSES[:monitors]))
-        self.processes: dict[str, subprocess.Popen] = {}
-        root.mkdir(parents=True, exist_ok=True)
         self.conf = root / "ceph.conf"
+        self.admin_keyring = root / "ceph.client.admin.keyring"
+        self._render(monitors)
+
+    def _render(self, monitors: int) -> None:
+        """Writes every file the operator renders for `monitors` monitors."""
+        root, keys = self.root, self.cluster["keys"]
+        self.reconciler = CephReconciler(None, resource(monitors, self.pool_size))
+        self.monitors = list(zip(self.reconciler.monitor_ids, ADDRESSES[:monitors]))
         self.conf.write_text(self.reconciler.daemon_conf(self.cluster, self.monitors))
         for name, text in self.reconciler.scripts(self.cluster, self.monitors).items():
             (root / name).write_text(text)
-        keys = self.cluster["keys"]
         (root / "mon.keyring").write_text(
             ceph.keyring("mon.", keys["mon"], {"mon": "allow *"})
             + ceph.keyring("client.admin", keys["client.admin"], ceph.ADMIN_CAPS))
-        self.admin_keyring = root / "ceph.client.admin.keyring"
         self.admin_keyring.write_text(ceph.keyring("client.admin", keys["client.admin"]))
         (root / "import.keyring").write_text(self.reconciler.import_keyring(keys))
         (root / "mgr").mkdir(exist_ok=True)
@@ -65,6 +71,17 @@ class CephCluster:
             directory.mkdir(parents=True, exist_ok=True)
             for name, text in CephReconciler.client_files(user, client, self.cluster).items():
                 (directory / name).write_text(text)
+
+    def resize(self, monitors: int) -> subprocess.CompletedProcess:
+        """What the operator does when the monitor count changes: the membership Job's script
+        (run with the configuration of the monitors that exist), then the new files."""
+        current = len(self.monitors)
+        script = CephReconciler(None, resource(monitors, self.pool_size)).membership_script(
+            list(zip(ceph.DAEMON_IDS, ADDRESSES[:monitors])), current)
+        (self.root / "mon-membership.sh").write_text(script)
+        result = self.script("mon-membership.sh", 0, "ceph-mon-membership", timeout=180)
+        self._render(monitors)
+        return result
 
     @property
     def mon_host(self) -> str:

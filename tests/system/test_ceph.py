@@ -147,3 +147,37 @@ def test_the_status_reads_quorum_and_health_from_the_manager(cluster):
              what="the MON_DOWN health check")
     assert ceph_observer.observe([f"http://{MGR_ADDRESS}:1/metrics"], MONITORS) == {
         "clusterObservation": "no Ceph manager's metrics reachable from the operator"}
+
+
+def test_monitors_are_added_and_removed_through_the_monmap(cluster):
+    cluster.ceph("config-key", "set", "ccp-test/before-growth", "kept")
+    grown = cluster.resize(5)
+    assert grown.returncode == 0, grown.stdout + grown.stderr
+    # d and e are in the monmap before their pods exist, at both protocols' ports; a, b, c keep
+    # the quorum (3 of 5).
+    monmap = json.loads(cluster.ceph("mon", "dump", "-f", "json").stdout)
+    added = {mon["name"]: sorted(a["addr"] for a in mon["public_addrs"]["addrvec"]) for mon in monmap["mons"]}
+    assert added["d"] == ["127.0.71.4:3300", "127.0.71.4:6789"]
+    assert cluster.quorum() == MONITORS
+    for mon_id in ("d", "e"):
+        cluster.start_monitor(mon_id)
+    five = MONITORS + ["d", "e"]
+    wait_for(lambda: cluster.quorum() == five, timeout=120, what="a quorum of five")
+    again = cluster.resize(5)  # re-runnable: nothing to add
+    assert again.returncode == 0 and "mon add" not in again.stderr
+    # Two monitors may now fail.
+    cluster.stop("mon.a")
+    cluster.stop("mon.b")
+    wait_for(lambda: cluster.quorum() == ["c", "d", "e"], timeout=90, what="a quorum of c, d and e")
+    assert cluster.ceph("config-key", "get", "ccp-test/before-growth").stdout.strip() == "kept"
+    cluster.start_monitor("a")
+    cluster.start_monitor("b")
+    wait_for(lambda: cluster.quorum() == five, timeout=120, what="the quorum of five back")
+
+    shrunk = cluster.resize(3)
+    assert shrunk.returncode == 0, shrunk.stdout + shrunk.stderr
+    cluster.stop("mon.d")
+    cluster.stop("mon.e")
+    wait_for(lambda: cluster.quorum() == MONITORS, timeout=90, what="the quorum of a, b and c")
+    monmap = json.loads(cluster.ceph("mon", "dump", "-f", "json").stdout)
+    assert [mon["name"] for mon in monmap["mons"]] == MONITORS

@@ -56,15 +56,21 @@ def test_keyrings_and_addresses_in_ceph_s_formats():
     assert ceph.mon_address("fd00::1") == "[v2:[fd00::1]:3300,v1:[fd00::1]:6789]"
 
 
-def test_even_monitor_counts_and_count_changes_after_formation_are_refused():
+def test_even_monitor_counts_are_refused():
     with pytest.raises(InvalidSpec, match="spec.monitors.replicas: 4 monitors cannot keep a quorum"):
         reconciler({"monitors": {"replicas": 4}}).validate()
     reconciler({"monitors": {"replicas": 5}}).validate()
-    formed = {"endpoint": {"monitors": {"a": "10.0.0.1", "b": "10.0.0.2", "c": "10.0.0.3"}}}
-    with pytest.raises(InvalidSpec, match="formed with 3 monitors"):
-        reconciler({"monitors": {"replicas": 5}}, formed).validate()
     with pytest.raises(InvalidSpec, match="spec.external"):
         reconciler({"mode": "external"}).validate()
+
+
+def test_a_changed_monitor_count_goes_into_the_monmap():
+    five = MONITORS + [("d", "10.96.0.14"), ("e", "10.96.0.15")]
+    grow = reconciler({"monitors": {"replicas": 5}}).membership_script(five, 3)
+    assert "ceph mon add 'd' '10.96.0.14'" in grow
+    assert "ceph mon add 'e'" in grow and "ceph mon add 'c'" not in grow and "mon remove" not in grow
+    shrink = reconciler({"monitors": {"replicas": 3}}).membership_script(MONITORS, 5)
+    assert "ceph mon remove 'd'" in shrink and "ceph mon remove 'e'" in shrink and "mon add" not in shrink
 
 
 def test_the_monitor_script_knows_every_monitor_and_never_replaces_a_store():

@@ -102,12 +102,6 @@ class CephReconciler(Reconciler):
         if monitors % 2 == 0:
             raise InvalidSpec("spec.monitors.replicas", f"{monitors} monitors cannot keep a quorum when half of "
                                                         "them fail; use an odd number (1, 3, 5, ...)")
-        formed = ((self.body.get("status") or {}).get("endpoint") or {}).get("monitors")
-        if formed and len(formed) != monitors:
-            raise InvalidSpec("spec.monitors.replicas",
-                              f"the cluster was formed with {len(formed)} monitors; changing the count needs "
-                              "`ceph mon add/remove`, which the operator does not do yet: set replicas back "
-                              f"to {len(formed)}")
 
     def reconcile(self) -> Outcome:
         self.validate()
@@ -119,6 +113,7 @@ class CephReconciler(Reconciler):
         keys = cluster["keys"]
         monitors = self.step("MonitorAddressesReady", "Allocated", self._monitor_addresses)
         mon_host = ",".join(ceph.mon_address(ip) for _, ip in monitors)
+        self.step("MonitorMembershipReady", "Current", lambda: self._monitor_membership(cluster, monitors))
         components = self.step("MonitorsReady", "Available", lambda: self._apply_monitors(cluster, monitors))
         components.update(self.step("ManagersReady", "Available",
                                     lambda: self._apply_managers(cluster, monitors)))
@@ -179,6 +174,9 @@ class CephReconciler(Reconciler):
             if not address or address == "None":
                 raise Waiting("AllocatingAddresses", f"waiting for the ClusterIP of monitor {mon_id}", soon=True)
             result.append((mon_id, address))
+        for mon_id in ceph.DAEMON_IDS[len(result):]:  # monitors removed from the monmap
+            if self.kube.get("v1", "Service", self.namespace, self.name(f"ceph-mon-{mon_id}")) is not None:
+                self.kube.delete("v1", "Service", self.namespace, self.name(f"ceph-mon-{mon_id}"))
         new = {mon_id: address for mon_id, address in result if mon_id not in recorded}
         if new and record is None:
             self.kube.create({"apiVersion": "v1", "kind": "ConfigMap",
@@ -190,6 +188,24 @@ class CephReconciler(Reconciler):
             self.kube.request("PATCH", f"/api/v1/namespaces/{self.namespace}/configmaps/{record_name}",
                               body={"data": new}, content_type="application/merge-patch+json")
         return result
+
+    def _monitor_membership(self, cluster: dict[str, Any], monitors: list[tuple[str, str]]) -> None:
+        """A changed monitor count goes into the monmap before the StatefulSet changes size:
+        new monitors are added (they then join with a store from the full monmap and sync),
+        removed ones leave the quorum's monmap before their pods go."""
+        live = self.kube.get("apps/v1", "StatefulSet", self.namespace, self.name(MON))
+        current = (live or {}).get("spec", {}).get("replicas")
+        if current is None or current == len(monitors):
+            return
+        script = self.membership_script(monitors, current)
+        self.run_job(self._admin_job("mon-membership", script, cluster, monitors), "mon-membership", SERVICE,
+                     "MonitorMembershipReady")
+
+    def membership_script(self, monitors: list[tuple[str, str]], current: int) -> str:
+        added = [{"id": mon_id, "ip": ip} for mon_id, ip in monitors[current:]]
+        removed = list(ceph.DAEMON_IDS[len(monitors):current])
+        return render.render_file(ceph.MEMBERSHIP_SCRIPT, {"instance": self.owner.name, "added": added,
+                                                           "removed": removed})
 
     # -- rendering -------------------------------------------------------------------------------
 
@@ -240,7 +256,9 @@ class CephReconciler(Reconciler):
                 "resources": resources, "volumeMounts": mounts}
 
     def _apply_config(self, cluster: dict[str, Any], monitors: list[tuple[str, str]]) -> dict[str, str]:
-        files = {"ceph.conf": self.daemon_conf(cluster, monitors), **self.scripts(cluster, monitors)}
+        scripts = self.scripts(cluster, monitors)
+        files = {"ceph.conf": self.daemon_conf(cluster, monitors), "mon.sh": scripts["mon.sh"],
+                 "mgr.sh": scripts["mgr.sh"]}
         self.kube.apply({"apiVersion": "v1", "kind": "ConfigMap",
                          "metadata": workloads.metadata(self.owner, self.name("ceph-config"), SERVICE, None),
                          "data": files})
@@ -332,28 +350,40 @@ class CephReconciler(Reconciler):
 
     # -- pools and users -------------------------------------------------------------------------
 
-    def _bootstrap(self, cluster: dict[str, Any], monitors: list[tuple[str, str]]) -> None:
-        keys = cluster["keys"]
+    def _apply_admin(self, keys: dict[str, str]) -> dict[str, str]:
+        """The admin keyring and the keys the bootstrap Job imports, for the Jobs that run `ceph`."""
         files = {"ceph.client.admin.keyring": ceph.keyring("client.admin", keys["client.admin"]),
                  "import.keyring": self.import_keyring(keys)}
         self.kube.apply(workloads.secret(self.owner, self.name("ceph-admin"), SERVICE, None, files))
-        scripts = self.scripts(cluster, monitors)
-        container = self._container("bootstrap", ["/bin/sh", f"{SCRIPTS_DIR}/bootstrap.sh"],
+        return files
+
+    def _admin_job(self, step: str, script: str, cluster: dict[str, Any],
+                   monitors: list[tuple[str, str]]) -> dict[str, Any]:
+        """A Job running `script` with the admin key, named by the hash of what it reads."""
+        files = {"script.sh": script}
+        self.kube.apply(workloads.secret(self.owner, self.name(f"ceph-{step}"), SERVICE, None, files))
+        container = self._container(step, ["/bin/sh", "/usr/local/share/ccp-ceph-job/script.sh"],
                                     {"requests": {"cpu": "100m", "memory": "256Mi"}},
                                     [{"name": "config", "mountPath": f"{CONFIG_DIR}/ceph.conf", "subPath": "ceph.conf"},
-                                     {"name": "config", "mountPath": SCRIPTS_DIR},
+                                     {"name": "script", "mountPath": "/usr/local/share/ccp-ceph-job"},
                                      {"name": "admin", "mountPath": "/etc/ceph-admin", "readOnly": True}])
         pod_spec = {"restartPolicy": "Never", "enableServiceLinks": False, "containers": [container],
                     "securityContext": dict(CEPH_USER),
                     "volumes": [{"name": "config", "configMap": {"name": self.name("ceph-config")}},
+                                {"name": "script", "secret": {"secretName": self.name(f"ceph-{step}"),
+                                                              "defaultMode": KEY_MODE}},
                                 {"name": "admin", "secret": {"secretName": self.name("ceph-admin"),
                                                              "defaultMode": KEY_MODE}}]}
         if self.spec.get("nodeSelector"):
             pod_spec["nodeSelector"] = dict(sorted(self.spec["nodeSelector"].items()))
-        manifest = workloads.step_job(self.owner, SERVICE, "bootstrap", pod_spec,
-                                      workloads.inputs_hash(files, scripts["bootstrap.sh"],
-                                                            self.daemon_conf(cluster, monitors)))
-        self.run_job(manifest, "bootstrap", SERVICE, "PoolsAndUsersReady")
+        admin = self._apply_admin(cluster["keys"])
+        return workloads.step_job(self.owner, SERVICE, step, pod_spec,
+                                  workloads.inputs_hash(admin, script, self.daemon_conf(cluster, monitors)))
+
+    def _bootstrap(self, cluster: dict[str, Any], monitors: list[tuple[str, str]]) -> None:
+        script = self.scripts(cluster, monitors)["bootstrap.sh"]
+        self.run_job(self._admin_job("bootstrap", script, cluster, monitors), "bootstrap", SERVICE,
+                     "PoolsAndUsersReady")
 
     # -- clients ---------------------------------------------------------------------------------
 

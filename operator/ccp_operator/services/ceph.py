@@ -9,7 +9,9 @@ backups, and nova disks live in RBD pools.
   monitor that moves to another node keeps its identity. The addresses are recorded once in a
   ConfigMap that outlives the resource, and a re-created resource asks for the same ones.
 - The fsid and every cephx key are generated once into Secrets kept on deletion. The initial
-  monmap is built by monmaptool from the recorded addresses when a monitor first starts.
+  monmap is built by monmaptool from the recorded addresses when a monitor first starts. A
+  changed monitor count goes into the monmap first (`ceph mon add/remove`, by a Job), and
+  only then does the StatefulSet grow or shrink.
 - Managers (active/standby, with the prometheus module the operator reads health from) and
   radosgw run only on monitor nodes. radosgw authenticates Swift and S3 users with keystone.
 - One cephx user per OpenStack service with `profile rbd` on its own pools only.
@@ -52,6 +54,8 @@ CEPH_CONF = ConfigFile("ceph.conf", "ceph/ceph.conf.j2", "/etc/ceph/ceph.conf")
 # The daemons' and the bootstrap Job's scripts, rendered into the cluster's ConfigMap.
 SCRIPTS = {name: ConfigFile(name, f"ceph/{name}.j2", f"/usr/local/share/ccp-ceph/{name}")
            for name in ("mon.sh", "mgr.sh", "bootstrap.sh")}
+MEMBERSHIP_SCRIPT = ConfigFile("mon-membership.sh", "ceph/mon-membership.sh.j2",
+                               "/usr/local/share/ccp-ceph/mon-membership.sh")
 
 # Pools by role; their names can be changed (an external cluster has its own).
 POOL_ROLES = ("images", "volumes", "vms", "backups")
