@@ -54,3 +54,14 @@ def test_transition_time_moves_only_when_status_flips():
     flipped = conditions.merge(old, [conditions.Condition("Ready", False, "Broken")], 1, now="2026-02-02T00:00:00Z")
     assert same[0]["lastTransitionTime"] == "2026-01-01T00:00:00Z"
     assert flipped[0]["lastTransitionTime"] == "2026-02-02T00:00:00Z"
+
+
+def test_status_patches_remove_nested_fields_that_are_gone():
+    from ccp_operator.reconcile.status import merge_patch
+
+    old = {"endpoint": {"mode": "managed", "radosgwURL": "http://rgw:8080", "pools": {"images": "images"}},
+           "writer": "a", "kept": 1}
+    new = {"endpoint": {"mode": "managed", "pools": {"images": "glance-images"}}, "kept": 1}
+    assert merge_patch(old, new) == {"writer": None,
+                                     "endpoint": {"radosgwURL": None, "pools": {"images": "glance-images"}}}
+    assert merge_patch(old, old) == {}

@@ -173,6 +173,11 @@ class CephReconciler(Reconciler):
             address = (live.get("spec") or {}).get("clusterIP")
             if not address or address == "None":
                 raise Waiting("AllocatingAddresses", f"waiting for the ClusterIP of monitor {mon_id}", soon=True)
+            if mon_id not in recorded:
+                # Applied once more with the address it got, as every later pass applies it: the
+                # applied manifest stays the same from now on (no write when nothing changes).
+                manifest["spec"]["clusterIP"] = address
+                self.kube.apply(manifest)
             result.append((mon_id, address))
         for mon_id in ceph.DAEMON_IDS[len(result):]:  # monitors removed from the monmap
             if self.kube.get("v1", "Service", self.namespace, self.name(f"ceph-mon-{mon_id}")) is not None:

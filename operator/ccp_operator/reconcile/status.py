@@ -50,10 +50,24 @@ def write(kube: Kube, body: dict[str, Any], status: dict[str, Any]) -> None:
         "status of %s %s/%s changes: %s", body["kind"], meta["namespace"], meta["name"],
         sorted(k for k in set(current) | set(status) if current.get(k) != status.get(k)))
     # Only the fields that changed (so a stale copy never reverts what another writer, such as
-    # the Galera observer, set meanwhile); a merge patch removes fields only when named as null.
-    patch = {**{k: None for k in current if k not in status},
-             **{k: v for k, v in status.items() if current.get(k) != v}}
+    # the Galera observer, set meanwhile).
+    patch = merge_patch(current, status)
     kube.patch_status(body["apiVersion"], body["kind"], meta["namespace"], meta["name"], patch)
+
+
+def merge_patch(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """The JSON merge patch (RFC 7386) turning `old` into `new`: changed fields only, and a
+    field that is gone named as null, at any depth (a merge patch merges nested objects)."""
+    patch: dict[str, Any] = {key: None for key in old if key not in new}
+    for key, value in new.items():
+        before = old.get(key)
+        if before == value:
+            continue
+        if isinstance(value, dict) and isinstance(before, dict):
+            patch[key] = merge_patch(before, value)
+        else:
+            patch[key] = value
+    return patch
 
 
 def patch_fields(kube: Kube, body: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
