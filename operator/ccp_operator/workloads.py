@@ -210,7 +210,7 @@ def disruption_budget(owner: Owner, service: ServiceDefinition, component: Compo
 
 def job(owner: Owner, service: str, step: JobStep, *, image: str, node_selector: dict[str, str],
         config_secret: str, key_secrets: dict[str, str], env: list[dict[str, Any]], files_hash: str,
-        kolla_image: bool = True) -> dict[str, Any]:
+        kolla_image: bool = True, backoff_limit: int = 4) -> dict[str, Any]:
     """A step's Job running a Kolla image (or the step's script directly in another image)."""
     volumes, mounts = _config_volumes(config_secret, key_secrets)
     resources = {"requests": {"cpu": "100m", "memory": "256Mi"}}
@@ -224,10 +224,11 @@ def job(owner: Owner, service: str, step: JobStep, *, image: str, node_selector:
                                 "containers": [container], "volumes": volumes}
     if node_selector:
         pod_spec["nodeSelector"] = dict(sorted(node_selector.items()))
-    return step_job(owner, service, step.name, pod_spec, files_hash)
+    return step_job(owner, service, step.name, pod_spec, files_hash, backoff_limit)
 
 
-def step_job(owner: Owner, service: str, step: str, pod_spec: dict[str, Any], files_hash: str) -> dict[str, Any]:
+def step_job(owner: Owner, service: str, step: str, pod_spec: dict[str, Any], files_hash: str,
+             backoff_limit: int = 4) -> dict[str, Any]:
     """A run-to-completion step, named by the hash of its pod spec and of the files it reads, so a
     changed step is a new Job (Jobs are immutable) and an unchanged one is never re-run."""
     digest = short_hash({"pod": pod_spec, "files": files_hash})
@@ -236,7 +237,7 @@ def step_job(owner: Owner, service: str, step: str, pod_spec: dict[str, Any], fi
     return {
         "apiVersion": "batch/v1", "kind": "Job",
         "metadata": {**metadata(owner, name, service, f"{service}-{step}"), "labels": step_labels},
-        "spec": {"backoffLimit": 4, "activeDeadlineSeconds": 3600,
+        "spec": {"backoffLimit": backoff_limit, "activeDeadlineSeconds": 3600,
                  "template": {"metadata": {"labels": step_labels}, "spec": pod_spec}},
     }
 

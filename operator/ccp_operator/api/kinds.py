@@ -21,14 +21,26 @@ from .crds import crd
 IMAGES = s.IMAGES
 
 
+PAUSED = s.boolean("Stop an upgrade after its current step (and start none) until set to false.", default=False)
+UPGRADE_STATUS = s.obj("The last or current move to another release.", {
+    "fromVersion": s.string("The release the service ran."),
+    "toVersion": s.string("The release it moves to."),
+    "step": s.string("The step in progress (or the one that failed); empty between steps, e.g. while paused."),
+    "stepsDone": {"type": "array", "items": {"type": "string"}, "description": "Completed steps, in order."},
+    "state": s.string("Running, Paused, Failed, Completed or Reverted."),
+})
+
+
 def service_section(definition: ServiceDefinition) -> dict[str, s.Schema]:
     """The fields of a service's section: its own settings and one per component."""
     custom_config = s.OSLO_CUSTOM_CONFIG if definition.custom_config_dir else None
     if definition.single_component:
         component = definition.components[0]
-        return s.component(definition.description, component.replicas, dedicated=component.dedicated,
-                           api=component.api, custom_config=custom_config)["properties"]
+        properties = s.component(definition.description, component.replicas, dedicated=component.dedicated,
+                                 api=component.api, custom_config=custom_config)["properties"]
+        return {**properties, "paused": PAUSED}
     properties = dict(s.common_fields(custom_config))
+    properties["paused"] = PAUSED
     for component in definition.components:
         properties[component.key] = s.component(f"The {component.name} component.", component.replicas,
                                                 dedicated=component.dedicated, api=component.api,
@@ -62,8 +74,12 @@ def service_crd(definition: ServiceDefinition) -> dict[str, Any]:
                          "description": "What dependent services connect to."},
             "components": {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
                            "description": "Per component: replicas, ready and updated replicas, image."},
+            "upgrade": UPGRADE_STATUS,
         },
-        columns=[{"name": "Version", "type": "string", "jsonPath": ".status.version"}],
+        columns=[{"name": "Version", "type": "string", "jsonPath": ".status.version"},
+                 {"name": "Upgrade", "type": "string", "jsonPath": ".status.upgrade.toVersion"},
+                 {"name": "Step", "type": "string", "jsonPath": ".status.upgrade.step"},
+                 {"name": "Upgrade-State", "type": "string", "jsonPath": ".status.upgrade.state"}],
     )
 
 
@@ -145,6 +161,8 @@ def controlplane_spec() -> s.Schema:
         "nodeSelector": s.string_map("Labels every control-plane node carries."),
         "images": IMAGES,
         "debug": s.boolean("Debug logging in every service.", default=False),
+        "paused": s.boolean("Stop every service's upgrade after its current step (and start none).",
+                            default=False),
     }
     for definition in catalog.SERVICES:
         properties[catalog.section(definition)] = s.obj(
@@ -162,11 +180,13 @@ def controlplane_crd() -> dict[str, Any]:
         status={
             "release": s.string("The release every service runs (empty while they differ)."),
             "servicesReady": s.string("Ready services out of all, as n/m."),
+            "upgrading": s.string("The service moving to another release, its step, or empty."),
             "services": {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
                          "description": "Per service: Ready, reason, version."},
         },
         columns=[{"name": "Services", "type": "string", "jsonPath": ".status.servicesReady"},
-                 {"name": "Release", "type": "string", "jsonPath": ".status.release"}],
+                 {"name": "Release", "type": "string", "jsonPath": ".status.release"},
+                 {"name": "Upgrading", "type": "string", "jsonPath": ".status.upgrading"}],
     )
 
 

@@ -88,7 +88,17 @@ class Kube:
 
     def request(self, method: str, path: str, *, query: list[tuple[str, str]] | None = None,
                 body: Any = None, content_type: str = "application/json") -> dict[str, Any]:
-        headers = {"Accept": "application/json", "Content-Type": content_type}
+        data = self._call(method, path, query=query, body=body, content_type=content_type)
+        return json.loads(data) if data else {}
+
+    def logs(self, namespace: str, pod: str, lines: int) -> str:
+        """The last `lines` lines of a pod's (only) container."""
+        return self._call("GET", f"/api/v1/namespaces/{namespace}/pods/{pod}/log",
+                          query=[("tailLines", str(lines))], accept="text/plain").decode(errors="replace")
+
+    def _call(self, method: str, path: str, *, query: list[tuple[str, str]] | None = None, body: Any = None,
+              content_type: str = "application/json", accept: str = "application/json") -> bytes:
+        headers = {"Accept": accept, "Content-Type": content_type}
         _, url, headers, body, _ = self.api_client.param_serialize(
             method, path, query_params=query or [], header_params=headers, body=body,
             auth_settings=["BearerToken"],
@@ -99,7 +109,7 @@ class Kube:
         data = response.read()
         if not 200 <= response.status < 300:
             raise ApiException(status=response.status, reason=response.reason, body=data.decode(errors="replace"))
-        return json.loads(data) if data else {}
+        return data
 
     def get(self, api_version: str, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
         try:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
+from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import HTTPError
+
 from .. import conditions, workloads
 from ..api import API_VERSION
 from ..errors import Waiting
@@ -78,11 +81,26 @@ class Reconciler:
         if conditions.is_true(status.get("conditions"), "Failed"):
             failed = conditions.find(status["conditions"], "Failed") or {}
             message = (f"Job {name} failed ({failed.get('reason', '')}: {failed.get('message', '')}); "
-                       "delete it to run the step again")
+                       f"{self._log_tail(name)}; fix the cause (a changed step is a new Job) or delete the Job "
+                       "to run the step again")
             if self.previous_reason(condition) != "JobFailed":
                 self.event("JobFailed", f"{step}: {message}", warning=True)
             raise Waiting("JobFailed", message)
         raise Waiting("JobRunning", f"waiting for Job {name} to complete", soon=True)
+
+    def _log_tail(self, job: str, lines: int = 5) -> str:
+        """The last lines its newest pod logged, for the condition that says why a Job failed."""
+        pods = self.kube.list("v1", "Pod", self.namespace, {"job-name": job})
+        if not pods:
+            return "no pod left to show logs of"
+        newest = max(pods, key=lambda pod: pod["metadata"].get("creationTimestamp", ""))
+        try:
+            text = self.kube.logs(self.namespace, newest["metadata"]["name"], lines).strip()
+        except ApiException as exc:
+            return f"its logs cannot be read ({exc.status} {exc.reason})"
+        except (OSError, HTTPError) as exc:
+            return f"its logs cannot be read ({exc})"
+        return "last log lines: " + (" | ".join(text.splitlines()[-lines:]) or "(empty)")
 
     def validate(self) -> None:
         """Checks what the schema cannot express; raises InvalidSpec naming the field."""

@@ -8,16 +8,18 @@ generation.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from typing import Any
 
-from .. import conditions, dependencies, placement, workloads
+from .. import conditions, dependencies, placement, releases, workloads
 from ..api import API_VERSION
 from ..api.kinds import INFRASTRUCTURE
 from ..errors import InvalidSpec, Waiting
 from ..kube.client import Kube
 from ..services import catalog, ceph
 from . import status as status_writer
+from . import upgrade
 from .base import Outcome, Reconciler
 
 KIND = "OpenStackControlPlane"
@@ -51,7 +53,46 @@ def child_spec(plane_spec: dict[str, Any], kind: str, section: str) -> dict[str,
     for field in shared:
         if field in plane_spec:
             spec[field] = copy.deepcopy(plane_spec[field])
+    if kind in catalog.BY_KIND and plane_spec.get("paused"):
+        spec["paused"] = True
     return spec
+
+
+def follows_release(child: dict[str, Any] | None) -> bool:
+    """A service that takes the control plane's release (no version of its own)."""
+    return child is not None and not (child.get("spec") or {}).get("version")
+
+
+def releases_to_apply(plane_spec: dict[str, Any], live: dict[str, dict[str, Any] | None]) -> dict[str, str]:
+    """The release to give each service: a new control-plane release goes to one service at a
+    time, in bring-up order (memcached, keystone, placement, glance, cinder, neutron, nova,
+    horizon); the next one gets it once the previous runs it and is Ready."""
+    target = plane_spec["release"]
+    result, gate_open = {}, True
+    for definition in catalog.SERVICES:
+        child = live.get(definition.kind)
+        if child is None or not gate_open or not follows_release(child):
+            # Waiting for its turn: it keeps the release it runs.
+            running = (child or {}).get("status", {}).get("version") or (child or {}).get("spec", {}).get("release")
+            result[definition.kind] = target if child is None or gate_open else running or target
+            continue
+        result[definition.kind] = target
+        arrived = (child["spec"].get("release") == target and dependencies.is_ready(child)
+                   and (child.get("status") or {}).get("version") == target)
+        gate_open = arrived
+    return result
+
+
+def release_refusal(plane_spec: dict[str, Any], live: dict[str, dict[str, Any] | None]) -> str | None:
+    """Why a service cannot move from the release it runs to the control plane's (SLURP rules)."""
+    for definition in catalog.SERVICES:
+        child = live.get(definition.kind)
+        running = ((child or {}).get("status") or {}).get("version")
+        if follows_release(child) and running:
+            refusal = releases.upgrade_refusal(running, plane_spec["release"])
+            if refusal:
+                return f"{definition.name}: {refusal}"
+    return None
 
 
 class ControlPlaneReconciler(Reconciler):
@@ -71,21 +112,31 @@ class ControlPlaneReconciler(Reconciler):
 
     def reconcile(self) -> Outcome:
         self.validate()
-        self.step("ChildrenApplied", "Applied", self._apply_children)
+        self.step("ChildrenApplied", "Applied", self.apply_children)
         summary = aggregate(self.kube, self.body)
         self.steps += service_conditions(summary)
         self.extra_status = status_extra(self.body, summary)
         if summary["ready"] < summary["total"]:
-            raise Waiting(summary["reason"], summary["message"])
+            # During an upgrade, look again within seconds: a pause or a revert must reach the
+            # service before its current step ends.
+            raise Waiting(summary["reason"], summary["message"], soon=bool(self.extra_status["upgrading"]))
         return Outcome({}, None, "")
 
-    def _apply_children(self) -> None:
+    def apply_children(self) -> None:
         generation = str(self.body["metadata"].get("generation", 0))
+        live = {definition.kind: self.kube.get(API_VERSION, definition.kind, self.namespace, self.owner.name)
+                for definition in catalog.SERVICES}
+        refusal = release_refusal(self.spec, live)
+        if refusal:
+            raise InvalidSpec("spec.release", refusal)
+        service_releases = releases_to_apply(self.spec, live)
         for kind, section, _ in children():
             meta = workloads.metadata(self.owner, self.owner.name, section)
             meta["annotations"] = {PARENT_GENERATION: generation}
-            self.kube.apply({"apiVersion": API_VERSION, "kind": kind, "metadata": meta,
-                             "spec": child_spec(self.spec, kind, section)})
+            spec = child_spec(self.spec, kind, section)
+            if kind in service_releases:
+                spec["release"] = service_releases[kind]
+            self.kube.apply({"apiVersion": API_VERSION, "kind": kind, "metadata": meta, "spec": spec})
 
 
 def aggregate(kube: Kube, body: dict[str, Any]) -> dict[str, Any]:
@@ -105,8 +156,17 @@ def aggregate(kube: Kube, body: dict[str, Any]) -> dict[str, Any]:
             ready = current and dependencies.is_ready(child)
             entry = {"ready": ready, "reason": ready_condition.get("reason", "Pending"),
                      "message": ready_condition.get("message", "not reconciled yet")}
+            target = body["spec"].get("release")
+            if ready and kind in catalog.BY_KIND and follows_release(child) and child["spec"].get("release") != target:
+                entry.update(ready=False, reason="WaitingForItsTurn",
+                             message=f"runs {child['spec'].get('release')}; moves to {target} after the services "
+                                     "before it")
             if status.get("version"):
                 entry["version"] = status["version"]
+            record = upgrade.in_progress(status)
+            if record:
+                entry["upgrade"] = (f"{record['fromVersion']} -> {record['toVersion']}: "
+                                    f"{record.get('step') or '-'} ({record['state']})")
         services[section] = entry
         if not entry["ready"] and first_waiting is None:
             first_waiting = (kind, entry)
@@ -131,6 +191,13 @@ def refresh(kube: Kube, parent: dict[str, Any]) -> None:
     if not applied or applied.get("status") != "True":
         return
     summary = aggregate(kube, parent)
+    if any(entry["reason"] == "WaitingForItsTurn" for entry in summary["services"].values()):
+        # A new release goes on to the next service as soon as the one before it is Ready;
+        # re-applying the children writes only the one whose release changes. (A refused release
+        # is the umbrella handler's to report.)
+        with contextlib.suppress(InvalidSpec):
+            ControlPlaneReconciler(kube, parent).apply_children()
+        summary = aggregate(kube, parent)
     steps = [conditions.Condition("ChildrenApplied", True, applied.get("reason", "Applied"), applied.get("message", "")),
              *service_conditions(summary)]
     new_status = status_writer.build(parent, steps, ready=summary["ready"] == summary["total"],
@@ -150,8 +217,11 @@ def service_conditions(summary: dict[str, Any]) -> list[conditions.Condition]:
 def status_extra(body: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
     versions = {entry.get("version") for entry in summary["services"].values() if entry.get("version")}
     release = body["spec"].get("release", "")
+    upgrading = [f"{section} {entry['upgrade']}" for section, entry in summary["services"].items()
+                 if entry.get("upgrade")]
     return {
         "servicesReady": f"{summary['ready']}/{summary['total']}",
         "services": summary["services"],
         "release": release if versions == {release} else "",
+        "upgrading": "; ".join(upgrading),
     }

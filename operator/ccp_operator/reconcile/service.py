@@ -13,18 +13,22 @@ The steps, in order; each either completes or raises Waiting, and the status say
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 from typing import Any
 
-from .. import conditions, dependencies, images, kolla, placement, render, secrets, workloads
+from .. import conditions, dependencies, images, kolla, placement, releases, render, secrets, workloads
+from ..api import API_VERSION
 from ..dependencies import REFERENCE_FIELDS
 from ..errors import InvalidSpec, Waiting
 from ..kube.client import Kube
 from ..services.base import (CEPH, ETCD, GALERA, KEYSTONE, MEMCACHED, PLACEMENT, RABBITMQ, Component, Endpoint,
                              JobStep, ServiceDefinition)
 from ..workloads import ComponentSettings
+from . import upgrade
 from .base import Outcome, Reconciler
 
 DEFAULT_WORKERS = 4
+MIGRATION_RETRIES = 1
 
 
 def service_version(spec: dict[str, Any]) -> str:
@@ -35,9 +39,11 @@ def component_spec(definition: ServiceDefinition, component: Component, spec: di
     return spec if definition.single_component else (spec.get(component.key) or {})
 
 
-def component_settings(definition: ServiceDefinition, component: Component, spec: dict[str, Any]) -> ComponentSettings:
+def component_settings(definition: ServiceDefinition, component: Component, spec: dict[str, Any],
+                       version: str | None = None) -> ComponentSettings:
+    """`version`: the release the component runs at this point of an upgrade (default: the spec's)."""
     own = component_spec(definition, component, spec)
-    version = own.get("version") or service_version(spec)
+    version = own.get("version") or version or service_version(spec)
     image = own.get("image") or spec.get("image") or images.kolla(component.image, version, spec.get("images"))
     resources = own.get("resources") or spec.get("resources") or {
         "requests": {"cpu": component.cpu, "memory": component.memory}}
@@ -83,12 +89,21 @@ class ServiceReconciler(Reconciler):
     def validate(self) -> None:
         validate(self.definition, self.spec)
 
+    @property
+    def version_field(self) -> str:
+        return "spec.version" if self.spec.get("version") else "spec.release"
+
     def reconcile(self) -> Outcome:
         self.validate()
+        status = self.body.get("status") or {}
+        running = status.get("version")
+        self._check_revert(status)
         deps = self.step("DependenciesReady", "Ready", lambda: dependencies.resolve(
             self.kube, self.namespace, self.spec, self.definition.needs, self.owner.name))
         credentials = self._ensure_credentials()
         context = self._context(deps, credentials)
+        if running and running != self.version:
+            return self._upgrade(status, running, deps, context)
         if self.definition.databases:
             self.step("DatabaseReady", "Created",
                       lambda: self._run_job(self._database_step(), context, deps, "DatabaseReady"))
@@ -100,6 +115,96 @@ class ServiceReconciler(Reconciler):
                       lambda: self._run_job(self._registration_step(), context, deps, "KeystoneRegistered"))
         components = self.step("WorkloadsReady", "Available", lambda: self._apply_components(context))
         return Outcome(components, self._endpoint(context), self.version)
+
+    # -- upgrades ---------------------------------------------------------------------------------
+
+    def _check_revert(self, status: dict[str, Any]) -> None:
+        """The spec left the release an unfinished upgrade goes to: back to where it came from
+        (allowed until a contract step ran), or elsewhere (refused until it is finished)."""
+        record = upgrade.in_progress(status)
+        if not record or record["toVersion"] == self.version:
+            return
+        moving = f"the upgrade {record['fromVersion']} -> {record['toVersion']}"
+        if self.version != record["fromVersion"]:
+            raise InvalidSpec(self.version_field, f"{moving} is not finished: set {record['toVersion']} to finish it "
+                                                  f"(or {record['fromVersion']} to go back) first")
+        contract = upgrade.contracted(self.definition, record)
+        if contract:
+            raise InvalidSpec(self.version_field, f"{moving} has passed its {contract} step: the database no longer "
+                                                  f"serves {record['fromVersion']}; set {record['toVersion']} again")
+        self.extra_status["upgrade"] = {**record, "state": upgrade.REVERTED}
+        self.event("UpgradeReverted", f"{moving} reverted at step {record.get('step') or '-'}: "
+                                      f"rolling back to {record['fromVersion']}")
+
+    def _upgrade(self, status: dict[str, Any], running: str, deps: dict[str, dict[str, Any]],
+                 context: dict[str, Any]) -> Outcome:
+        """One pass of the upgrade running -> self.version: the steps not done yet, in order."""
+        refusal = releases.upgrade_refusal(running, self.version)
+        if refusal:
+            raise InvalidSpec(self.version_field, refusal)
+        record = upgrade.progress(status, running, self.version)
+        self.extra_status["upgrade"] = record
+        moving = f"{running} -> {self.version}"
+        try:
+            if not record["stepsDone"] and not record["step"]:
+                self._check_healthy(context, running)
+            for step in self.definition.upgrade:
+                if step.name in record["stepsDone"]:
+                    continue
+                if record["step"] != step.name:
+                    if self._paused():
+                        record["state"] = upgrade.PAUSED
+                        raise Waiting("UpgradePaused", f"paused before step {step.name}")
+                    record["step"] = step.name
+                    self.event("UpgradeStep", f"{moving}: step {step.name} started")
+                record["state"] = upgrade.RUNNING
+                if step.is_roll:
+                    self._apply_components(context, upgrade.component_versions(self.definition, record))
+                else:
+                    job = replace(step.job_step(), name=upgrade.job_step_name(step, self.version))
+                    # A migration that fails twice is not retried blindly: the upgrade stops and
+                    # says why, with the old release still serving.
+                    self._run_job(job, context, deps, "UpgradeComplete", backoff_limit=MIGRATION_RETRIES)
+                record["stepsDone"].append(step.name)
+                record["step"] = ""
+                self.event("UpgradeStep", f"{moving}: step {step.name} done")
+        except Waiting as exc:
+            if exc.reason == "JobFailed":
+                record["state"] = upgrade.FAILED
+            self.steps.append(conditions.Condition("UpgradeComplete", False, exc.reason,
+                                                   f"{moving}, step {record['step'] or '-'}: {exc.message}"))
+            raise
+        record["state"] = upgrade.COMPLETED
+        self.steps.append(conditions.Condition("UpgradeComplete", True, "Completed", f"{moving} completed"))
+        components = self._apply_components(context)
+        return Outcome(components, self._endpoint(context), self.version)
+
+    def _paused(self) -> bool:
+        """Paused in its own spec, or in the control plane it belongs to: read from the control
+        plane itself, so a pause takes effect at the next step even while the control plane's
+        handler waits to pass it down."""
+        if self.spec.get("paused"):
+            return True
+        owner = next((ref for ref in self.body["metadata"].get("ownerReferences") or []
+                      if ref.get("kind") == "OpenStackControlPlane"), None)
+        plane = owner and self.kube.get(API_VERSION, "OpenStackControlPlane", self.namespace, owner["name"])
+        if not plane:
+            return False
+        section = (plane.get("spec") or {}).get(self.definition.name) or {}
+        return bool(plane["spec"].get("paused") or section.get("paused"))
+
+    def _check_healthy(self, context: dict[str, Any], running: str) -> None:
+        """An upgrade starts only from a service whose every pod runs its current release."""
+        not_ready = []
+        for component in self.definition.components:
+            settings = component_settings(self.definition, component, self.spec, running)
+            live = self.kube.get("apps/v1", "StatefulSet" if component.stateful else "Deployment", self.namespace,
+                                 workloads.workload_name(self.owner, component))
+            state = rollout_state(live, settings.replicas) if live else {"done": False, "ready": 0}
+            if not state["done"]:
+                not_ready.append(f"{component.name} {state['ready']}/{settings.replicas}")
+        if not_ready:
+            raise Waiting("NotHealthy", f"not starting the upgrade: {', '.join(not_ready)} ready at {running}")
 
     @staticmethod
     def _step_condition(step: JobStep) -> str:
@@ -212,7 +317,7 @@ class ServiceReconciler(Reconciler):
         return env
 
     def _run_job(self, step: JobStep, context: dict[str, Any], deps: dict[str, dict[str, Any]],
-                 condition: str) -> None:
+                 condition: str, backoff_limit: int = 4) -> None:
         """Creates the step's Job if its current version does not exist, and waits for it."""
         kolla_image = step.image != "mariadb"
         image = (images.MARIADB_CLIENT if not kolla_image
@@ -232,19 +337,23 @@ class ServiceReconciler(Reconciler):
         manifest = workloads.job(
             self.owner, self.definition.name, step, image=image, node_selector=self.spec.get("nodeSelector") or {},
             config_secret=secret_name, key_secrets={}, env=self._job_env(step, deps),
-            files_hash=workloads.inputs_hash(files), kolla_image=kolla_image)
+            files_hash=workloads.inputs_hash(files), kolla_image=kolla_image, backoff_limit=backoff_limit)
         self.run_job(manifest, step.name, self.definition.name, condition)
 
     # -- workloads -------------------------------------------------------------------------------
 
-    def _apply_components(self, context: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    def _apply_components(self, context: dict[str, Any],
+                          versions: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
+        """Applies every component (at `versions`, per component, during an upgrade) and waits
+        until each runs its template on every replica."""
         key_secrets = {repo.name: self.key_secret(repo.name) for repo in self.definition.key_repositories}
         key_versions = {name: (self.kube.get("v1", "Secret", self.namespace, secret) or {}).get("data")
                         for name, secret in key_secrets.items()}
         observed: dict[str, dict[str, Any]] = {}
         not_ready: list[str] = []
         for component in self.definition.components:
-            settings = component_settings(self.definition, component, self.spec)
+            version = (versions or {}).get(component.name, self.version)
+            settings = component_settings(self.definition, component, self.spec, version)
             files = component_files(self.definition, component, settings, context, self.spec)
             secret_name = workloads.config_secret_name(self.owner, component.name)
             self.kube.apply(workloads.secret(self.owner, secret_name, self.definition.name, component.name, files))
@@ -259,7 +368,7 @@ class ServiceReconciler(Reconciler):
             if pdb:
                 self.kube.apply(pdb)
             live, sent = self.kube.apply_changed(
-                workloads.workload(self.owner, self.definition, component, settings, template, self.version))
+                workloads.workload(self.owner, self.definition, component, settings, template, version))
             if sent:
                 self.event("Applied", f"{component.name}: {settings.replicas} replicas of {settings.image}, "
                                       f"inputs {digest[:12]}")

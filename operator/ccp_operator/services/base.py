@@ -84,6 +84,33 @@ class JobStep:
 
 
 @dataclass(frozen=True)
+class UpgradeStep:
+    """One step of moving a running service to a new release, in its declared order.
+
+    A migration runs a Job with the new release's image (named by the target version, so each
+    step is visible and re-runnable); `after_roll` migrations (contract, online data migrations)
+    wait until every pod of the service runs the new release. A roll moves the named components
+    (all not yet moved, when none are named) to the new release, one pod at a time."""
+
+    name: str                              # e.g. "db-expand", "roll-conductor"
+    command: str = ""                      # a migration's shell command; empty: a roll
+    image: str = ""                        # a migration's Kolla image
+    user: str = ""
+    config_files: tuple[str, ...] = ()
+    components: tuple[str, ...] = ()       # a roll's components (names); empty: every one left
+    after_roll: bool = False               # a migration that needs every pod on the new release
+    contract: bool = False                 # past it, going back to the old release is refused
+
+    @property
+    def is_roll(self) -> bool:
+        return not self.command
+
+    def job_step(self) -> "JobStep":
+        return JobStep(self.name, image=self.image, user=self.user, command=self.command,
+                       config_files=self.config_files)
+
+
+@dataclass(frozen=True)
 class KeyRepository:
     """Keys generated once (fernet, credential) and copied into the pods' key directory."""
 
@@ -122,6 +149,7 @@ class ServiceDefinition:
     custom_config_dir: str = ""           # oslo.config reads *.conf here after the main file (customConfig goes here)
     key_repositories: tuple[KeyRepository, ...] = ()
     shared_secrets: tuple[str, ...] = ()   # secrets two services share ("metadata-proxy": nova and neutron)
+    upgrade: tuple[UpgradeStep, ...] = (UpgradeStep("roll"),)  # moving to a new release, in order
 
     def component(self, name: str) -> Component:
         return next(c for c in self.components if c.name == name)

@@ -7,7 +7,7 @@ any volume and the others take over when one is lost.
 """
 
 from .base import (CEPH, ETCD, GALERA, KEYSTONE, MEMCACHED, RABBITMQ, Component, ConfigFile, Endpoint, JobStep, Probe,
-                   ServiceDefinition)
+                   ServiceDefinition, UpgradeStep)
 
 PORT = 8776
 BACKEND = "rbd-1"
@@ -61,5 +61,11 @@ SERVICE = ServiceDefinition(
     keystone_user=True,
     jobs=(JobStep("db-sync", image="cinder-api", user="cinder", config_files=CONFIG,
                   command="cinder-manage db sync"),),
+    upgrade=(
+        UpgradeStep("db-sync", "cinder-manage db sync", image="cinder-api", user="cinder", config_files=CONFIG),
+        UpgradeStep("roll"),
+        UpgradeStep("online-data-migrations", "cinder-manage db online_data_migrations", image="cinder-api",
+                    user="cinder", config_files=CONFIG, after_roll=True),
+    ),
     custom_config_dir="/etc/cinder/cinder.conf.d",
 )

@@ -5,9 +5,15 @@ glance-api serves image metadata itself.
 """
 
 from .base import (CEPH, GALERA, KEYSTONE, MEMCACHED, RABBITMQ, Component, ConfigFile, Endpoint, JobStep, Probe,
-                   ServiceDefinition)
+                   ServiceDefinition, UpgradeStep)
 
 PORT = 9292
+
+
+
+def migration(name: str, command: str, **when) -> UpgradeStep:
+    return UpgradeStep(name, command, image="glance-api", user="glance", config_files=("glance-api.conf",), **when)
+
 
 SERVICE = ServiceDefinition(
     name="glance",
@@ -39,5 +45,11 @@ SERVICE = ServiceDefinition(
     keystone_user=True,
     jobs=(JobStep("db-sync", image="glance-api", user="glance", config_files=("glance-api.conf",),
                   command="glance-manage db_sync\nglance-manage db_load_metadefs"),),
+    upgrade=(
+        migration("db-expand", "glance-manage db expand"),
+        migration("db-migrate", "glance-manage db migrate"),
+        UpgradeStep("roll"),
+        migration("db-contract", "glance-manage db contract", after_roll=True, contract=True),
+    ),
     custom_config_dir="/etc/glance/glance-api.conf.d",
 )

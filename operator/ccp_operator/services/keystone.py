@@ -6,7 +6,7 @@ tokens; the keys are generated once by the operator and copied into each pod at 
 """
 
 from .base import (GALERA, MEMCACHED, RABBITMQ, Component, ConfigFile, Endpoint, JobStep, KeyRepository,
-                   Probe, ServiceDefinition)
+                   Probe, ServiceDefinition, UpgradeStep)
 
 PORT = 5000
 FERNET_KEYS = 3          # keys 0 (staged), 1 (secondary), 2 (primary)
@@ -19,6 +19,12 @@ KEYSTONE_CONF = ConfigFile(
 )
 UWSGI_INI = ConfigFile("keystone-api-uwsgi.ini", "common/uwsgi.ini.j2", "/etc/keystone/keystone-api-uwsgi.ini",
                        values={"uwsgi": {"port": PORT, "module": "keystone.wsgi.api:application"}})
+
+
+
+def migration(name: str, command: str, **when) -> UpgradeStep:
+    return UpgradeStep(name, command, image="keystone", user="keystone", config_files=("keystone.conf",), **when)
+
 
 SERVICE = ServiceDefinition(
     name="keystone",
@@ -53,6 +59,14 @@ SERVICE = ServiceDefinition(
                     "--bootstrap-internal-url {{ keystone.internal_url }} "
                     "--bootstrap-public-url {{ keystone.public_url }}"),
                 secret_env=(("OS_BOOTSTRAP_PASSWORD", "admin-password"),)),
+    ),
+    # Expand adds what the new release needs while the old one keeps working; contract removes
+    # what only the old release used, once no old pod is left.
+    upgrade=(
+        migration("db-expand", "keystone-manage db_sync --expand"),
+        migration("db-migrate", "keystone-manage db_sync --migrate"),
+        UpgradeStep("roll"),
+        migration("db-contract", "keystone-manage db_sync --contract", after_roll=True, contract=True),
     ),
     passwords=("admin-password",),
     custom_config_dir="/etc/keystone/keystone.conf.d",

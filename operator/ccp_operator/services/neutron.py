@@ -7,7 +7,7 @@ hosts and on the hypervisors, set up with the hosts rather than by this operator
 """
 
 from .base import (GALERA, KEYSTONE, MEMCACHED, RABBITMQ, Component, ConfigFile, Endpoint, JobStep, Probe,
-                   ServiceDefinition)
+                   ServiceDefinition, UpgradeStep)
 
 PORT = 9696
 NOVA_METADATA_PORT = 8775
@@ -18,6 +18,9 @@ def agent_command(program: str, ini: str) -> str:
 
 
 SERVER = "neutron-server"
+
+DB_CONFIG = ("neutron.conf", "ml2_conf.ini")
+DB_MANAGE = "neutron-db-manage --config-file /etc/neutron/neutron.conf --config-file /etc/neutron/plugins/ml2/ml2_conf.ini"
 
 SERVICE = ServiceDefinition(
     name="neutron",
@@ -81,9 +84,16 @@ SERVICE = ServiceDefinition(
     databases=("neutron",),
     endpoints=(Endpoint("network", "neutron", SERVER, "", "OpenStack Networking"),),
     keystone_user=True,
-    jobs=(JobStep("db-sync", image="neutron-server", user="neutron", config_files=("neutron.conf", "ml2_conf.ini"),
-                  command="neutron-db-manage --config-file /etc/neutron/neutron.conf "
-                          "--config-file /etc/neutron/plugins/ml2/ml2_conf.ini upgrade heads"),),
+    jobs=(JobStep("db-sync", image="neutron-server", user="neutron", config_files=DB_CONFIG,
+                  command=f"{DB_MANAGE} upgrade heads"),),
+    # neutron's expand branch runs while old servers serve; its contract branch only once none is left.
+    upgrade=(
+        UpgradeStep("db-expand", f"{DB_MANAGE} upgrade --expand", image="neutron-server", user="neutron",
+                    config_files=DB_CONFIG),
+        UpgradeStep("roll"),
+        UpgradeStep("db-contract", f"{DB_MANAGE} upgrade --contract", image="neutron-server", user="neutron",
+                    config_files=DB_CONFIG, after_roll=True, contract=True),
+    ),
     shared_secrets=("metadata-proxy",),
     custom_config_dir="/etc/neutron/neutron.conf.d",
 )

@@ -6,7 +6,7 @@ with cell0 and one cell; nova-compute runs on the hypervisors, outside this cont
 """
 
 from .base import (CEPH, GALERA, KEYSTONE, MEMCACHED, PLACEMENT, RABBITMQ, Component, ConfigFile, Endpoint, JobStep,
-                   Probe, ServiceDefinition)
+                   Probe, ServiceDefinition, UpgradeStep)
 
 API_PORT = 8774
 METADATA_PORT = 8775
@@ -67,6 +67,18 @@ SERVICE = ServiceDefinition(
                          "nova-manage cell_v2 list_cells | grep -q ' cell1 ' || "
                          "nova-manage cell_v2 create_cell --name cell1 --verbose")),
         JobStep("db-sync", image="nova-api", user="nova", config_files=CONFIG, command="nova-manage db sync"),
+    ),
+    # Nova's rolling upgrade: schemas first (the API database, then cell0 and the cell), then
+    # the conductors (they translate between old and new objects), the schedulers, and the APIs
+    # and the rest; data migrations once every service runs the new release.
+    upgrade=(
+        UpgradeStep("api-db-sync", "nova-manage api_db sync", image="nova-api", user="nova", config_files=CONFIG),
+        UpgradeStep("db-sync", "nova-manage db sync", image="nova-api", user="nova", config_files=CONFIG),
+        UpgradeStep("roll-conductor", components=(CONDUCTOR,)),
+        UpgradeStep("roll-scheduler", components=("nova-scheduler",)),
+        UpgradeStep("roll"),
+        UpgradeStep("online-data-migrations", "nova-manage db online_data_migrations", image="nova-api", user="nova",
+                    config_files=CONFIG, after_roll=True),
     ),
     shared_secrets=("metadata-proxy",),
     custom_config_dir="/etc/nova/nova.conf.d",

@@ -1,7 +1,8 @@
 """Placement: the inventory and allocation API nova schedules against (required by nova since
 Newton; the 2016 reference architecture predates it)."""
 
-from .base import GALERA, MEMCACHED, KEYSTONE, Component, ConfigFile, Endpoint, JobStep, Probe, ServiceDefinition
+from .base import (GALERA, MEMCACHED, KEYSTONE, Component, ConfigFile, Endpoint, JobStep, Probe, ServiceDefinition,
+                   UpgradeStep)
 
 PORT = 8780
 
@@ -35,5 +36,12 @@ SERVICE = ServiceDefinition(
     keystone_user=True,
     jobs=(JobStep("db-sync", image="placement-api", user="placement", config_files=("placement.conf",),
                   command="placement-manage db sync"),),
+    upgrade=(
+        UpgradeStep("db-sync", "placement-manage db sync", image="placement-api", user="placement",
+                    config_files=("placement.conf",)),
+        UpgradeStep("roll"),
+        UpgradeStep("online-data-migrations", "placement-manage db online_data_migrations", image="placement-api",
+                    user="placement", config_files=("placement.conf",), after_roll=True),
+    ),
     custom_config_dir="/etc/placement/placement.conf.d",
 )
