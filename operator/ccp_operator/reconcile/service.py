@@ -147,7 +147,7 @@ class ServiceReconciler(Reconciler):
         moving = f"{running} -> {self.version}"
         try:
             if not record["stepsDone"] and not record["step"]:
-                self._check_healthy(context, running)
+                self._check_healthy(running)
             for step in self.definition.upgrade:
                 if step.name in record["stepsDone"]:
                     continue
@@ -193,7 +193,7 @@ class ServiceReconciler(Reconciler):
         section = (plane.get("spec") or {}).get(self.definition.name) or {}
         return bool(plane["spec"].get("paused") or section.get("paused"))
 
-    def _check_healthy(self, context: dict[str, Any], running: str) -> None:
+    def _check_healthy(self, running: str) -> None:
         """An upgrade starts only from a service whose every pod runs its current release."""
         not_ready = []
         for component in self.definition.components:
