@@ -11,54 +11,19 @@ Uses its own state directory, so a running demo cluster is left alone. Pods are 
 from __future__ import annotations
 
 import argparse
-import threading
 import time
-from collections import defaultdict
 from pathlib import Path
 
-from kubernetes import client, watch
+from kubernetes import client
 
 from ccp_operator.api import API_VERSION
 from ccp_operator.kube.client import Kube
 from localcluster import LocalCluster
 from localcluster.cluster import CACHE_ROOT
 from localcluster.controlplane import apply_plane, install_crds, kubectl, start_operator, wait_plane_ready
+from localcluster.readiness import Unavailability
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-class Unavailability:
-    """Per component: the most pods not Ready at once, from a watch of every pod."""
-
-    def __init__(self, api: client.ApiClient, namespace: str, replicas: dict[str, int]):
-        self.core, self.namespace, self.replicas = client.CoreV1Api(api), namespace, replicas
-        self.serving: dict[str, dict[str, bool]] = defaultdict(dict)
-        self.worst: dict[str, int] = defaultdict(int)
-        self.stopped = threading.Event()
-        # The pods as they are, then every change after that list.
-        listed = self.core.list_namespaced_pod(namespace)
-        for pod in listed.items:
-            self._record("ADDED", pod, count=False)
-        self.resource_version = listed.metadata.resource_version
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _record(self, event_type: str, pod, count: bool = True) -> None:
-        component = (pod.metadata.labels or {}).get("app.kubernetes.io/component")
-        if component not in self.replicas or any(ref.kind == "Job" for ref in pod.metadata.owner_references or []):
-            return
-        self.serving[component][pod.metadata.name] = (
-            event_type != "DELETED" and pod.metadata.deletion_timestamp is None
-            and any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or []))
-        if count:
-            ready = sum(1 for ok in self.serving[component].values() if ok)
-            self.worst[component] = max(self.worst[component], self.replicas[component] - ready)
-
-    def _run(self) -> None:
-        while not self.stopped.is_set():
-            for event in watch.Watch().stream(self.core.list_namespaced_pod, self.namespace,
-                                              resource_version=self.resource_version, timeout_seconds=5):
-                self.resource_version = event["object"].metadata.resource_version
-                self._record(event["type"], event["object"])
 
 
 def replicas_by_component(kube: Kube, namespace: str) -> dict[str, int]:
@@ -85,21 +50,18 @@ def main() -> None:
         body = apply_plane(cluster, ROOT / "examples" / "controlplane-1000.yaml")
         namespace, name = body["metadata"]["namespace"], body["metadata"]["name"]
         wait_plane_ready(kube, namespace, name, 1800, lambda m: print(m, flush=True))
-        watcher = Unavailability(cluster.api_client(), namespace, replicas_by_component(kube, namespace))
-        watcher.thread.start()
-        time.sleep(2)
-        start = time.monotonic()
-        kubectl(cluster, "patch", "openstackcontrolplane", name, "-n", namespace, "--type=merge", "-p",
-                f'{{"spec": {{"release": "{args.to}"}}}}')
-        while (kube.get(API_VERSION, "OpenStackControlPlane", namespace, name).get("status") or {}).get(
-                "release") != args.to:
-            if time.monotonic() - start > 3600:
-                raise SystemExit("the upgrade did not finish within an hour")
-            time.sleep(1)
-        wait_plane_ready(kube, namespace, name, 600, lambda m: print(m, flush=True))
-        seconds = time.monotonic() - start
-        watcher.stopped.set()
-        watcher.thread.join(timeout=30)
+        with Unavailability(client.CoreV1Api(cluster.api_client()), namespace,
+                            replicas_by_component(kube, namespace)) as watcher:
+            start = time.monotonic()
+            kubectl(cluster, "patch", "openstackcontrolplane", name, "-n", namespace, "--type=merge", "-p",
+                    f'{{"spec": {{"release": "{args.to}"}}}}')
+            while (kube.get(API_VERSION, "OpenStackControlPlane", namespace, name).get("status") or {}).get(
+                    "release") != args.to:
+                if time.monotonic() - start > 3600:
+                    raise SystemExit("the upgrade did not finish within an hour")
+                time.sleep(1)
+            wait_plane_ready(kube, namespace, name, 600, lambda m: print(m, flush=True))
+            seconds = time.monotonic() - start
     finally:
         cluster.down()
 

@@ -57,11 +57,15 @@ def ensure(kube: Kube, namespace: str, name: str, keys: Iterable[str], *, servic
             "stringData": {key: generate() for key in wanted},
         }
         existing, _ = kube.create(manifest)
-    values = {k: base64.b64decode(v).decode() for k, v in (existing.get("data") or {}).items()}
+    values = decoded(existing)
     missing = [key for key in wanted if key not in values]
     if missing:
         added = {key: generate() for key in missing}
-        kube.request("PATCH", f"/api/v1/namespaces/{namespace}/secrets/{name}",
-                     body={"stringData": added}, content_type="application/merge-patch+json")
+        kube.merge_patch("v1", "Secret", namespace, name, {"stringData": added})
         values.update(added)
     return values
+
+
+def decoded(secret: dict[str, Any]) -> dict[str, str]:
+    """A Secret's values as text."""
+    return {key: base64.b64decode(value).decode() for key, value in (secret.get("data") or {}).items()}

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
 import time
 import uuid
 from datetime import datetime, timezone
@@ -15,11 +14,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from kubernetes import watch
 
 from ccp_operator import conditions
 from ccp_operator.api import API_VERSION
 from ccp_operator.services import catalog
+from localcluster.readiness import Unavailability
 from support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,51 +57,6 @@ def templates(kube, namespace):
             for kind in ("Deployment", "StatefulSet") for item in kube.kube.list("apps/v1", kind, namespace)}
 
 
-class PodWatch:
-    """Records, at every change of a component's pods, how many of its replicas are not Ready."""
-
-    def __init__(self, kube, namespace, service, component, replicas):
-        self.kube, self.namespace, self.replicas = kube, namespace, replicas
-        self.selector = f"app.kubernetes.io/name={service},app.kubernetes.io/component={component}"
-        self.ready: dict[str, bool] = {}
-        self.max_unavailable = 0
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self):
-        # The pods as they are, then every change after that list (a watch from scratch would
-        # report the existing pods one by one, each time as if the others were missing).
-        listed = self.kube.core.list_namespaced_pod(self.namespace, label_selector=self.selector)
-        for pod in listed.items:
-            self.ready[pod.metadata.name] = self._serving("ADDED", pod)
-        self.resource_version = listed.metadata.resource_version
-        self.thread.start()
-        return self
-
-    @staticmethod
-    def _serving(event_type, pod):
-        return (event_type != "DELETED" and pod.metadata.deletion_timestamp is None
-                and any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or []))
-
-    def __exit__(self, *_):
-        self.stopped.set()
-        self.thread.join(timeout=30)
-
-    def _run(self):
-        while not self.stopped.is_set():
-            stream = watch.Watch()
-            for event in stream.stream(self.kube.core.list_namespaced_pod, self.namespace,
-                                       label_selector=self.selector, resource_version=self.resource_version,
-                                       timeout_seconds=5):
-                pod = event["object"]
-                self.resource_version = pod.metadata.resource_version
-                self.ready[pod.metadata.name] = self._serving(event["type"], pod)
-                self.max_unavailable = max(self.max_unavailable,
-                                           self.replicas - sum(1 for ok in self.ready.values() if ok))
-                if self.stopped.is_set():
-                    stream.stop()
-
-
 @pytest.fixture(scope="module")
 def plane(kube, operator):
     namespace = f"upgrade-{uuid.uuid4().hex[:6]}"
@@ -119,7 +73,7 @@ def keystone_upgrade(kube, namespace):
 
 def test_keystone_alone_moves_through_its_steps_one_pod_at_a_time(kube, plane, operator):
     before = templates(kube, plane)
-    with PodWatch(kube, plane, "keystone", "keystone", KEYSTONE_REPLICAS) as pods:
+    with Unavailability(kube.core, plane, {"keystone": KEYSTONE_REPLICAS}) as pods:
         patch(kube, plane, {"keystone": {"version": "2026.2"}})
         wait_for(lambda: keystone_upgrade(kube, plane).get("state") == "Completed", timeout=300, interval=1,
                  what="keystone's upgrade to complete")
@@ -128,7 +82,7 @@ def test_keystone_alone_moves_through_its_steps_one_pod_at_a_time(kube, plane, o
     assert (record["fromVersion"], record["toVersion"]) == ("2026.1", "2026.2")
     assert record["stepsDone"] == ["db-expand", "db-migrate", "roll", "db-contract"]
     assert child(kube, plane, "Keystone")["status"]["version"] == "2026.2"
-    assert pods.max_unavailable <= 1 and len(pods.ready) >= 2 * KEYSTONE_REPLICAS
+    assert pods.worst["keystone"] <= 1 and len(pods.serving["keystone"]) >= 2 * KEYSTONE_REPLICAS
     jobs = {job["metadata"]["labels"]["ccp.openstack.org/job-step"]: job
             for job in kube.kube.list("batch/v1", "Job", plane, {"app.kubernetes.io/name": "keystone"})}
     created = [jobs[f"{step}-2026-2"]["metadata"]["creationTimestamp"]

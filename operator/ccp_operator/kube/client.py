@@ -171,8 +171,13 @@ class Kube:
                 return False
             raise
 
+    def merge_patch(self, api_version: str, kind: str, namespace: str | None, name: str, body: dict[str, Any],
+                    subresource: str | None = None) -> dict[str, Any]:
+        """A JSON merge patch: for fields no other writer owns (annotations, added keys, status)."""
+        return self.request("PATCH", resource_type(api_version, kind).path(namespace, name, subresource),
+                            body=body, content_type="application/merge-patch+json")
+
     def patch_status(self, api_version: str, kind: str, namespace: str, name: str,
                      status: dict[str, Any]) -> dict[str, Any]:
         """Merge-patches the status subresource (only status is the operator's to write there)."""
-        return self.request("PATCH", resource_type(api_version, kind).path(namespace, name, "status"),
-                            body={"status": status}, content_type="application/merge-patch+json")
+        return self.merge_patch(api_version, kind, namespace, name, {"status": status}, "status")

@@ -4,14 +4,13 @@ cluster."""
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from .. import dependencies, images, kolla, labels, placement, render, secrets, workloads
+from ..api import API_VERSION
 from ..errors import InvalidSpec, Waiting
 from ..hashing import short_hash
-from ..api import API_VERSION
-from ..kube.client import Kube, resource_type
+from ..kube.client import Kube
 from ..releases import DEFAULT_RELEASE
 from ..services import ceph
 from ..services.base import KEYSTONE, Endpoint, JobStep
@@ -30,10 +29,6 @@ SCRIPTS_DIR = "/usr/local/share/ccp-ceph"
 CEPH_USER = {"runAsUser": ceph.CEPH_UID, "runAsGroup": ceph.CEPH_UID, "fsGroup": ceph.CEPH_UID}
 KEY_MODE = 0o440
 RGW_ENDPOINT = Endpoint("object-store", "swift", RGW, ceph.RGW_SWIFT_PATH, "Ceph radosgw (Swift and S3)")
-
-
-def decode(secret: dict[str, Any]) -> dict[str, str]:
-    return {key: base64.b64decode(value).decode() for key, value in (secret.get("data") or {}).items()}
 
 
 def rook_mon_host(endpoints: str) -> str:
@@ -113,11 +108,11 @@ class CephReconciler(Reconciler):
         keys = cluster["keys"]
         monitors = self.step("MonitorAddressesReady", "Allocated", self._monitor_addresses)
         mon_host = ",".join(ceph.mon_address(ip) for _, ip in monitors)
-        self.step("MonitorMembershipReady", "Current", lambda: self._monitor_membership(cluster, monitors))
-        components = self.step("MonitorsReady", "Available", lambda: self._apply_monitors(cluster, monitors))
-        components.update(self.step("ManagersReady", "Available",
-                                    lambda: self._apply_managers(cluster, monitors)))
-        self.step("PoolsAndUsersReady", "Completed", lambda: self._bootstrap(cluster, monitors))
+        files = self.daemon_files(cluster, monitors)
+        self.step("MonitorMembershipReady", "Current", lambda: self._monitor_membership(cluster, monitors, files))
+        components = self.step("MonitorsReady", "Available", lambda: self._apply_monitors(cluster, files))
+        components.update(self.step("ManagersReady", "Available", lambda: self._apply_managers(cluster, files)))
+        self.step("PoolsAndUsersReady", "Completed", lambda: self._bootstrap(cluster, files))
         clients = {user: {"user": user, "key": keys[f"client.{user}"],
                           "conf": self.ceph_conf(cluster, mon_host, "client")} for user in ceph.CLIENTS}
         self.step("ClientsReady", "Published", lambda: self._publish_clients(clients, cluster))
@@ -128,9 +123,10 @@ class CephReconciler(Reconciler):
             radosgw = self._radosgw_url()
             deps = self.step("DependenciesReady", "Ready", lambda: dependencies.resolve(
                 self.kube, self.namespace, self.spec, (KEYSTONE,), self.owner.name))
+            password = self._rgw_password()
             self.step("KeystoneRegistered", "Registered", lambda: self._register_radosgw(deps[KEYSTONE]))
             components.update(self.step("RadosgwReady", "Available",
-                                        lambda: self._apply_radosgw(cluster, mon_host, deps[KEYSTONE])))
+                                        lambda: self._apply_radosgw(cluster, mon_host, deps[KEYSTONE], password)))
         return Outcome(components, self._endpoint(cluster, clients, monitors, radosgw), "")
 
     # -- generated once --------------------------------------------------------------------------
@@ -190,11 +186,11 @@ class CephReconciler(Reconciler):
                                                       secrets.GENERATED_LABEL: "true"}},
                               "data": new})
         elif new:
-            self.kube.request("PATCH", f"/api/v1/namespaces/{self.namespace}/configmaps/{record_name}",
-                              body={"data": new}, content_type="application/merge-patch+json")
+            self.kube.merge_patch("v1", "ConfigMap", self.namespace, record_name, {"data": new})
         return result
 
-    def _monitor_membership(self, cluster: dict[str, Any], monitors: list[tuple[str, str]]) -> None:
+    def _monitor_membership(self, cluster: dict[str, Any], monitors: list[tuple[str, str]],
+                            files: dict[str, str]) -> None:
         """A changed monitor count goes into the monmap before the StatefulSet changes size:
         new monitors are added (they then join with a store from the full monmap and sync),
         removed ones leave the quorum's monmap before their pods go."""
@@ -203,7 +199,7 @@ class CephReconciler(Reconciler):
         if current is None or current == len(monitors):
             return
         script = self.membership_script(monitors, current)
-        self.run_job(self._admin_job("mon-membership", script, cluster, monitors), "mon-membership", SERVICE,
+        self.run_job(self._admin_job("mon-membership", script, cluster, files), "mon-membership", SERVICE,
                      "MonitorMembershipReady")
 
     def membership_script(self, monitors: list[tuple[str, str]], current: int) -> str:
@@ -230,6 +226,10 @@ class CephReconciler(Reconciler):
 
     def daemon_conf(self, cluster: dict[str, Any], monitors: list[tuple[str, str]]) -> str:
         return self.ceph_conf(cluster, ",".join(ceph.mon_address(ip) for _, ip in monitors), "daemon")
+
+    def daemon_files(self, cluster: dict[str, Any], monitors: list[tuple[str, str]]) -> dict[str, str]:
+        """The daemons' ceph.conf and the scripts, rendered once per pass."""
+        return {"ceph.conf": self.daemon_conf(cluster, monitors), **self.scripts(cluster, monitors)}
 
     def import_keyring(self, keys: dict[str, str]) -> str:
         """Every entity the bootstrap Job imports: managers, radosgw, OSD bootstrap, services."""
@@ -260,17 +260,11 @@ class CephReconciler(Reconciler):
                         *(env or [])],
                 "resources": resources, "volumeMounts": mounts}
 
-    def _apply_config(self, cluster: dict[str, Any], monitors: list[tuple[str, str]]) -> dict[str, str]:
-        scripts = self.scripts(cluster, monitors)
-        files = {"ceph.conf": self.daemon_conf(cluster, monitors), "mon.sh": scripts["mon.sh"],
-                 "mgr.sh": scripts["mgr.sh"]}
+    def _apply_monitors(self, cluster: dict[str, Any], files: dict[str, str]) -> dict[str, Any]:
+        # The daemons' files (the bootstrap script runs from its Job's own Secret).
         self.kube.apply({"apiVersion": "v1", "kind": "ConfigMap",
                          "metadata": workloads.metadata(self.owner, self.name("ceph-config"), SERVICE, None),
-                         "data": files})
-        return files
-
-    def _apply_monitors(self, cluster: dict[str, Any], monitors: list[tuple[str, str]]) -> dict[str, Any]:
-        files = self._apply_config(cluster, monitors)
+                         "data": {name: files[name] for name in ("ceph.conf", "mon.sh", "mgr.sh")}})
         keys = cluster["keys"]
         mon_keyring = (ceph.keyring("mon.", keys["mon"], {"mon": "allow *"})
                        + ceph.keyring("client.admin", keys["client.admin"], ceph.ADMIN_CAPS))
@@ -299,7 +293,7 @@ class CephReconciler(Reconciler):
         inputs = workloads.inputs_hash(files["ceph.conf"], files["mon.sh"], mon_keyring, self.image)
         template = self.pod_template(MON, [mon], volumes, inputs, dedicated=spec.get("dedicated", True), co_locate=False)
         template["spec"]["initContainers"] = [init]
-        replicas = len(monitors)
+        replicas = len(self.monitor_ids)
         peers = self.name("ceph-mon-peers")
         self.kube.apply(workloads.plain_service(self.owner, SERVICE, MON, peers,
                                                 {"msgr2": ceph.MON_V2_PORT, "msgr1": ceph.MON_V1_PORT}, headless=True))
@@ -310,7 +304,7 @@ class CephReconciler(Reconciler):
             storage=spec.get("storage") or {"size": ceph.MON_STORAGE}))
         return self._rolled_out(live, MON, replicas)
 
-    def _apply_managers(self, cluster: dict[str, Any], monitors: list[tuple[str, str]]) -> dict[str, Any]:
+    def _apply_managers(self, cluster: dict[str, Any], files: dict[str, str]) -> dict[str, Any]:
         keys = cluster["keys"]
         keyrings = {f"mgr.{mgr}.keyring": ceph.keyring(f"mgr.{mgr}", keys[f"mgr.{mgr}"]) for mgr in self.manager_ids}
         self.kube.apply(workloads.secret(self.owner, self.name("ceph-mgr-keyrings"), SERVICE, MGR, keyrings))
@@ -330,9 +324,7 @@ class CephReconciler(Reconciler):
                    {"name": "keyrings", "secret": {"secretName": self.name("ceph-mgr-keyrings"),
                                                    "defaultMode": KEY_MODE}},
                    {"name": "data", "emptyDir": {}}, {"name": "run", "emptyDir": {}}]
-        conf = self.daemon_conf(cluster, monitors)
-        scripts = self.scripts(cluster, monitors)
-        inputs = workloads.inputs_hash(conf, scripts["mgr.sh"], keyrings, self.image)
+        inputs = workloads.inputs_hash(files["ceph.conf"], files["mgr.sh"], keyrings, self.image)
         template = self.pod_template(MGR, [mgr], volumes, inputs, dedicated=False, co_locate=True)
         replicas = len(self.manager_ids)
         # Headless: the operator reads each manager's metrics by its own name (only the active
@@ -362,11 +354,9 @@ class CephReconciler(Reconciler):
         self.kube.apply(workloads.secret(self.owner, self.name("ceph-admin"), SERVICE, None, files))
         return files
 
-    def _admin_job(self, step: str, script: str, cluster: dict[str, Any],
-                   monitors: list[tuple[str, str]]) -> dict[str, Any]:
+    def _admin_job(self, step: str, script: str, cluster: dict[str, Any], files: dict[str, str]) -> dict[str, Any]:
         """A Job running `script` with the admin key, named by the hash of what it reads."""
-        files = {"script.sh": script}
-        self.kube.apply(workloads.secret(self.owner, self.name(f"ceph-{step}"), SERVICE, None, files))
+        self.kube.apply(workloads.secret(self.owner, self.name(f"ceph-{step}"), SERVICE, None, {"script.sh": script}))
         container = self._container(step, ["/bin/sh", "/usr/local/share/ccp-ceph-job/script.sh"],
                                     {"requests": {"cpu": "100m", "memory": "256Mi"}},
                                     [{"name": "config", "mountPath": f"{CONFIG_DIR}/ceph.conf", "subPath": "ceph.conf"},
@@ -383,11 +373,10 @@ class CephReconciler(Reconciler):
             pod_spec["nodeSelector"] = dict(sorted(self.spec["nodeSelector"].items()))
         admin = self._apply_admin(cluster["keys"])
         return workloads.step_job(self.owner, SERVICE, step, pod_spec,
-                                  workloads.inputs_hash(admin, script, self.daemon_conf(cluster, monitors)))
+                                  workloads.inputs_hash(admin, script, files["ceph.conf"]))
 
-    def _bootstrap(self, cluster: dict[str, Any], monitors: list[tuple[str, str]]) -> None:
-        script = self.scripts(cluster, monitors)["bootstrap.sh"]
-        self.run_job(self._admin_job("bootstrap", script, cluster, monitors), "bootstrap", SERVICE,
+    def _bootstrap(self, cluster: dict[str, Any], files: dict[str, str]) -> None:
+        self.run_job(self._admin_job("bootstrap", files["bootstrap.sh"], cluster, files), "bootstrap", SERVICE,
                      "PoolsAndUsersReady")
 
     # -- clients ---------------------------------------------------------------------------------
@@ -400,7 +389,7 @@ class CephReconciler(Reconciler):
             secret = self.kube.get("v1", "Secret", self.namespace, name)
             if secret is None:
                 raise Waiting("ExternalCephIncomplete", f"waiting for Secret {name} (ceph.conf and keyrings)")
-            data = decode(secret)
+            data = secrets.decoded(secret)
             wanted = ["ceph.conf"] + [f"ceph.client.{user}.keyring" for user in ceph.CLIENTS]
             missing = [key for key in wanted if key not in data]
             if missing:
@@ -418,7 +407,7 @@ class CephReconciler(Reconciler):
         for user in ceph.CLIENTS:
             name = rook["clientSecrets"][user]
             secret = self.kube.get("v1", "Secret", namespace, name)
-            data = decode(secret) if secret else {}
+            data = secrets.decoded(secret) if secret else {}
             if len(data) != 1:
                 raise Waiting("ExternalCephIncomplete", f"waiting for the CephClient Secret {namespace}/{name} "
                                                         "(one key: the client's name)")
@@ -465,11 +454,11 @@ class CephReconciler(Reconciler):
         return f"http://{self.name(RGW)}.{self.namespace}.svc:{ceph.RGW_PORT}"
 
     def _rgw_password(self) -> str:
+        """radosgw's keystone password (generated once; the registration Job reads its Secret)."""
         return secrets.ensure(self.kube, self.namespace, self.name("radosgw-credentials"), ["keystone-password"],
                               service=SERVICE, instance=self.owner.name)["keystone-password"]
 
     def _register_radosgw(self, keystone: dict[str, Any]) -> None:
-        self._rgw_password()
         swift_url = self._radosgw_url() + ceph.RGW_SWIFT_PATH
         script = registration_script(ceph.RGW_KEYSTONE_USER, [(RGW_ENDPOINT, swift_url)])
         step = JobStep("keystone-register", image=images.KOLLA_TOOLBOX, user="ansible", command=script)
@@ -497,13 +486,14 @@ class CephReconciler(Reconciler):
             if self.kube.get(api_version, kind, self.namespace, object_name) is not None:
                 self.kube.delete(api_version, kind, self.namespace, object_name)
 
-    def _apply_radosgw(self, cluster: dict[str, Any], mon_host: str, keystone: dict[str, Any]) -> dict[str, Any]:
+    def _apply_radosgw(self, cluster: dict[str, Any], mon_host: str, keystone: dict[str, Any],
+                       password: str) -> dict[str, Any]:
         spec = self.spec.get("radosgw") or {}
         entity = self.rgw_entity
         conf = self.ceph_conf(cluster, mon_host, "daemon", radosgw={
             "entity": entity[len("client."):], "port": ceph.RGW_PORT, "host": f"{self.name(RGW)}.{self.namespace}.svc",
             "keystone_url": keystone["internalURL"], "keystone_user": ceph.RGW_KEYSTONE_USER,
-            "keystone_password": self._rgw_password()})
+            "keystone_password": password})
         files = {"ceph.conf": conf, "keyring": ceph.keyring(entity, cluster["keys"][entity])}
         self.kube.apply(workloads.secret(self.owner, self.name("radosgw-config"), SERVICE, RGW, files))
         resources = spec.get("resources") or {"requests": {"cpu": ceph.RGW_CPU, "memory": ceph.RGW_MEMORY}}
@@ -561,9 +551,8 @@ def refresh_key_sources(kube: Kube, body: dict[str, Any]) -> bool:
     meta = body["metadata"]
     if digest is None or (meta.get("annotations") or {}).get(KEYS_ANNOTATION) == digest:
         return False
-    kube.request("PATCH", resource_type(API_VERSION, ceph.KIND).path(reconciler.namespace, meta["name"]),
-                 body={"metadata": {"annotations": {KEYS_ANNOTATION: digest}}},
-                 content_type="application/merge-patch+json")
+    kube.merge_patch(API_VERSION, ceph.KIND, reconciler.namespace, meta["name"],
+                     {"metadata": {"annotations": {KEYS_ANNOTATION: digest}}})
     return True
 
 

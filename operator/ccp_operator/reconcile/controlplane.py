@@ -71,15 +71,15 @@ def releases_to_apply(plane_spec: dict[str, Any], live: dict[str, dict[str, Any]
     result, gate_open = {}, True
     for definition in catalog.SERVICES:
         child = live.get(definition.kind)
-        if child is None or not gate_open or not follows_release(child):
+        if child is not None and not gate_open:
             # Waiting for its turn: it keeps the release it runs.
-            running = (child or {}).get("status", {}).get("version") or (child or {}).get("spec", {}).get("release")
-            result[definition.kind] = target if child is None or gate_open else running or target
+            status, spec = child.get("status") or {}, child.get("spec") or {}
+            result[definition.kind] = status.get("version") or spec.get("release") or target
             continue
         result[definition.kind] = target
-        arrived = (child["spec"].get("release") == target and dependencies.is_ready(child)
-                   and (child.get("status") or {}).get("version") == target)
-        gate_open = arrived
+        if follows_release(child):
+            gate_open = (child["spec"].get("release") == target and dependencies.is_ready(child)
+                         and (child.get("status") or {}).get("version") == target)
     return result
 
 

@@ -14,7 +14,7 @@ from .. import dependencies
 from ..api import API_VERSION
 from ..api.kinds import INFRASTRUCTURE
 from ..hashing import short_hash
-from ..kube.client import Kube, resource_type
+from ..kube.client import Kube
 from ..services import catalog
 
 ANNOTATION = "ccp.openstack.org/{kind}-endpoint"
@@ -38,8 +38,7 @@ def notify(kube: Kube, namespace: str, kind: str, name: str, endpoint: dict[str,
                 continue
             if (meta.get("annotations") or {}).get(key) == digest:
                 continue
-            path = resource_type(API_VERSION, dependent_kind).path(namespace, meta["name"])
-            kube.request("PATCH", path, body={"metadata": {"annotations": {key: digest}}},
-                         content_type="application/merge-patch+json")
+            kube.merge_patch(API_VERSION, dependent_kind, namespace, meta["name"],
+                             {"metadata": {"annotations": {key: digest}}})
             woken.append(f"{dependent_kind} {meta['name']}")
     return woken

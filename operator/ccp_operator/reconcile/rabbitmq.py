@@ -187,7 +187,7 @@ def refresh_broker_status(kube: Kube, body: dict[str, Any]) -> dict[str, Any]:
     admin = kube.get("v1", "Secret", ns, f"{name}-rabbitmq-admin")
     if admin is None:
         return {}  # not created yet: the reconciler's conditions say why
-    password = base64.b64decode(admin["data"]["password"]).decode()
+    password = secrets.decoded(admin)["password"]
     url = f"http://{reconciler.client_service}.{ns}.svc:{rabbitmq.MANAGEMENT_PORT}"
     summary = rabbitmq_observer.observe(url, ADMIN_USER, password, reconciler.node_names)
     if "members" not in summary:  # unreachable: keep the last known state, say why

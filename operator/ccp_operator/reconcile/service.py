@@ -12,7 +12,6 @@ The steps, in order; each either completes or raises Waiting, and the status say
 
 from __future__ import annotations
 
-import base64
 from dataclasses import replace
 from typing import Any
 
@@ -235,7 +234,7 @@ class ServiceReconciler(Reconciler):
             secret = self.kube.get("v1", "Secret", self.namespace, deps[RABBITMQ]["userSecrets"][user])
             if secret is None:
                 raise Waiting("WaitingForRabbitMQ", f"waiting for the RabbitMQ user secret of {user}")
-            messaging_password = base64.b64decode(secret["data"]["password"]).decode()
+            messaging_password = secrets.decoded(secret)["password"]
         ceph_files = self._ceph_files(deps[CEPH]) if CEPH in deps else {}
         shared = {name: secrets.ensure(self.kube, self.namespace, f"{self.owner.name}-{name}", ["value"],
                                        service=self.definition.name, instance=self.owner.name)["value"]
@@ -255,7 +254,7 @@ class ServiceReconciler(Reconciler):
             secret = self.kube.get("v1", "Secret", self.namespace, name)
             if secret is None:
                 raise Waiting("WaitingForCeph", f"waiting for the Ceph client Secret {name}")
-            data = {key: base64.b64decode(value).decode() for key, value in (secret.get("data") or {}).items()}
+            data = secrets.decoded(secret)
             files[user] = {key: value for key, value in data.items() if key == "ceph.conf" or key.endswith(".keyring")}
         return files
 
