@@ -7,12 +7,12 @@ CLUSTER := $(VENV)/bin/ccp-localcluster
 PROFILE ?= small
 PYTEST_ARGS ?=
 
-.PHONY: help tools system-deps venv up down nodes demo test unit integration bench image-galera clean
+.PHONY: help tools system-deps venv up down nodes demo test unit integration bench image-operator image-galera clean
 
 help:
 	@echo "make demo          the ra-1000 cluster, the operator, and examples/controlplane-1000.yaml Ready"
 	@echo "make test          unit and integration tests (starts and stops its own small cluster)"
-	@echo "make unit          unit tests only (no cluster)"
+	@echo "make unit          unit tests only (no cluster; the chart is rendered by helm, its alerts checked by promtool)"
 	@echo "make integration   integration tests only"
 	@echo "make up PROFILE=.. start the local cluster (small or ra-1000); make down stops it"
 	@echo "make bench         time the ra-1000 cluster and the control plane on it; count idle writes"
@@ -26,7 +26,7 @@ system-deps:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml images/galera/pyproject.toml
+$(VENV)/.installed: pyproject.toml hack/pyproject.toml images/galera/pyproject.toml
 	hack/venv.sh $(VENV)
 
 up: tools venv
@@ -44,7 +44,7 @@ demo: tools venv
 test: tools system-deps venv
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
 
-unit: venv
+unit: tools system-deps venv
 	$(PYTHON) -m pytest tests/unit $(PYTEST_ARGS)
 
 integration: tools system-deps venv
@@ -60,9 +60,14 @@ bench: tools system-deps venv
 
 # Needs a container engine (not available on the development machine this was written on).
 CONTAINER_TOOL ?= docker
+OPERATOR_IMAGE ?= ghcr.io/openstack-ccp/operator:0.1.0
 GALERA_IMAGE ?= ghcr.io/openstack-ccp/galera:0.1.0-mariadb-11.4
+# The operator's build context is the repository (its Dockerfile copies only what it needs).
+image-operator:
+	$(CONTAINER_TOOL) build -t $(OPERATOR_IMAGE) -f images/operator/Dockerfile .
+
 image-galera:
 	$(CONTAINER_TOOL) build -t $(GALERA_IMAGE) images/galera
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info operator/*.egg-info hack/*.egg-info

@@ -18,7 +18,8 @@ from pathlib import Path
 from ccp_operator.kube.client import Kube
 from localcluster import LocalCluster
 from localcluster.cluster import CACHE_ROOT
-from localcluster.controlplane import OPERATOR, apply_plane, install_crds, start_operator, wait_plane_ready
+from localcluster.controlplane import apply_plane, wait_plane_ready
+from localcluster.operator import USER, install_and_start
 
 ROOT = Path(__file__).resolve().parents[1]
 WRITES = {"create", "update", "patch", "delete", "deletecollection"}
@@ -30,7 +31,7 @@ def operator_writes(audit_log: Path, offset: int) -> Counter:
         handle.seek(offset)
         for line in handle:
             event = json.loads(line)
-            if event["user"]["username"] == OPERATOR and event["verb"] in WRITES:
+            if event["user"]["username"] == USER and event["verb"] in WRITES:
                 ref = event.get("objectRef", {})
                 counts[f"{event['verb']} {ref.get('resource')}{'/' + ref['subresource'] if ref.get('subresource') else ''}"] += 1
     return counts
@@ -55,8 +56,7 @@ def main() -> None:
     cluster.down()
     try:
         cluster.up(args.profile, timeout=1200)
-        install_crds(cluster, ROOT / "crds")
-        pid = start_operator(cluster)
+        pid, _ = install_and_start(cluster)
         kube = Kube(cluster.api_client())
         mark = cluster.audit_log.stat().st_size
         body = apply_plane(cluster, ROOT / "examples" / "controlplane-1000.yaml")

@@ -20,7 +20,8 @@ from ccp_operator.api import API_VERSION
 from ccp_operator.kube.client import Kube
 from localcluster import LocalCluster
 from localcluster.cluster import CACHE_ROOT
-from localcluster.controlplane import apply_plane, install_crds, kubectl, start_operator, wait_plane_ready
+from localcluster.controlplane import apply_plane, kubectl, wait_plane_ready
+from localcluster.operator import install_and_start
 from localcluster.readiness import Unavailability
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,8 +45,7 @@ def main() -> None:
     cluster.down()
     try:
         cluster.up(args.profile, timeout=1200)
-        install_crds(cluster, ROOT / "crds")
-        start_operator(cluster)
+        install_and_start(cluster)
         kube = Kube(cluster.api_client())
         body = apply_plane(cluster, ROOT / "examples" / "controlplane-1000.yaml")
         namespace, name = body["metadata"]["namespace"], body["metadata"]["name"]

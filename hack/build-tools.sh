@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the pinned programs the local cluster needs (kube-apiserver, kube-controller-manager,
-# kube-scheduler, kubectl, kwok, helm, etcd) from Go modules into a cache outside the repository.
+# kube-scheduler, kubectl, kwok, helm, etcd) from Go modules into a cache outside the repository,
+# and takes the Prometheus operator's ServiceMonitor and PrometheusRule CRDs from its Go module
+# (the chart's monitoring objects are validated against them).
 # A program already built at its pinned version is skipped, so a warm run takes seconds.
 #
 #   CCP_TOOLS_DIR   where the programs go (default: ~/.cache/openstack-ccp/tools)
@@ -91,7 +93,26 @@ etcd_module() {
   echo "$dir"
 }
 
-all_programs=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok helm)
+# monitoring_crds: the two CRDs the chart's optional objects need, from the module's examples.
+monitoring_crds() {
+  local dest="$tools_dir/monitoring-crds-$PROMETHEUS_OPERATOR_VERSION" dir kind
+  if [[ -f "$dest/servicemonitors.yaml" && -f "$dest/prometheusrules.yaml" ]]; then
+    echo "  monitoring-crds $PROMETHEUS_OPERATOR_VERSION: already there"
+  else
+    dir=$(cd "$src_dir" && go mod download -json "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" \
+      | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+    [[ -d "$dir" ]] || die "cannot download the Prometheus operator module $PROMETHEUS_OPERATOR_VERSION"
+    mkdir -p "$dest.partial.$$"
+    for kind in servicemonitors prometheusrules; do
+      cp "$dir/example/prometheus-operator-crd/monitoring.coreos.com_$kind.yaml" "$dest.partial.$$/$kind.yaml"
+    done
+    rm -rf "$dest" && mv "$dest.partial.$$" "$dest"
+    echo "  monitoring-crds $PROMETHEUS_OPERATOR_VERSION: copied"
+  fi
+  ln -sfn "$dest" "$tools_dir/monitoring-crds"
+}
+
+all_programs=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok helm monitoring-crds)
 programs=("${@:-${all_programs[@]}}")
 
 echo "build-tools: programs into $tools_dir"
@@ -109,6 +130,8 @@ for program in "${programs[@]}"; do
         -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" ;;
     etcd)
       build etcd "$ETCD_VERSION" "$(etcd_module)" . -ldflags "-s -w" ;;
+    monitoring-crds)
+      monitoring_crds ;;
     *) die "unknown program '$program' (known: ${all_programs[*]})" ;;
   esac
 done

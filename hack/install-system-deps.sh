@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the system tests run for real (MariaDB with galera-4, etcd, RabbitMQ,
-# HAProxy, Ceph monitors, managers and an OSD), without starting their services: the tests start
-# their own instances.
+# HAProxy, Ceph monitors, managers and an OSD) and Prometheus (for promtool), without starting their
+# services: the tests start their own instances.
 set -euo pipefail
 
 packages=(mariadb-server mariadb-client mariadb-backup galera-4 socat etcd-server haproxy rabbitmq-server debootstrap iproute2 procps
-          ceph-mon ceph-mgr ceph-osd ceph-common)
+          ceph-mon ceph-mgr ceph-osd ceph-common
+          prometheus)  # for promtool: tests/unit/test_monitoring.py checks the chart's alert rules
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

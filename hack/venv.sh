@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Creates (or refreshes) the project's virtualenv and installs the package with its test extras.
+# Creates (or refreshes) the project's virtualenv: the operator with its test extras, the local
+# cluster tool (hack/) and the Galera agent, all editable.
 #   hack/venv.sh [VENV_DIR]     default: .venv in the repository
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,6 +16,6 @@ if [[ ! -x "$venv/bin/python" ]]; then
   "$python" -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$root[test]" -e "$root/images/galera"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$root[test]" -e "$root/hack" -e "$root/images/galera"
 touch "$venv/.installed"
 echo "venv: ready ($("$venv/bin/python" --version), $venv)"

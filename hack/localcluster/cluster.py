@@ -48,8 +48,17 @@ class ClusterError(RuntimeError):
     """The local cluster could not be started or reached."""
 
 
+def tools_dir() -> Path:
+    return Path(os.environ.get("CCP_TOOLS_DIR", CACHE_ROOT / "tools"))
+
+
 def tools_bin_dir() -> Path:
-    return Path(os.environ.get("CCP_TOOLS_DIR", CACHE_ROOT / "tools")) / "bin"
+    return tools_dir() / "bin"
+
+
+def monitoring_crds_dir() -> Path:
+    """The Prometheus operator's ServiceMonitor and PrometheusRule CRDs (hack/build-tools.sh)."""
+    return (tools_dir() / "monitoring-crds").resolve()
 
 
 def default_state_dir() -> Path:
@@ -97,11 +106,6 @@ class LocalCluster:
     def audit_log(self) -> Path:
         """Write requests, one JSON event per line, with the user that sent them."""
         return self.state_dir / "logs" / "audit.log"
-
-    @property
-    def operator_kubeconfig(self) -> Path:
-        """A kubeconfig for the operator under test (user ccp-operator), distinct in the audit log."""
-        return self.state_dir / "operator.kubeconfig"
 
     @property
     def _settings_path(self) -> Path:

@@ -1,10 +1,9 @@
-"""Run the operator beside a local cluster and watch a control plane come up (the demo and the
-benchmarks use this; the tests have their own fixtures)."""
+"""Apply a control plane to a local cluster and watch it come up (the demo, the benchmarks and
+the ra-1000 test use this)."""
 
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -19,29 +18,12 @@ from ccp_operator.kube.client import Kube
 
 from .cluster import LocalCluster, tools_bin_dir
 
-OPERATOR = "ccp-operator"
 register_api_types()
 
 
 def kubectl(cluster: LocalCluster, *args: str, stdin: str | None = None) -> str:
     return subprocess.run([str(tools_bin_dir() / "kubectl"), "--kubeconfig", str(cluster.kubeconfig), *args],
                           input=stdin, capture_output=True, text=True, check=True, timeout=300).stdout
-
-
-def install_crds(cluster: LocalCluster, crds_dir: Path) -> None:
-    kubectl(cluster, "apply", "--server-side", "-f", str(crds_dir))
-    kubectl(cluster, "wait", "--for=condition=Established", "crd", "-l",
-            "app.kubernetes.io/part-of=openstack-ccp-operator", "--timeout=60s")
-
-
-def start_operator(cluster: LocalCluster) -> int:
-    """Starts the operator (user ccp-operator) as one of the cluster's processes; `down` stops it."""
-    if cluster.processes.alive(OPERATOR):
-        return cluster.processes.records()[OPERATOR].pid
-    argv = [sys.executable, "-m", "ccp_operator", "--standalone", "--all-namespaces"]
-    env_wrapper = ["/usr/bin/env", f"KUBECONFIG={cluster.operator_kubeconfig}", "PYTHONUNBUFFERED=1"]
-    record = cluster.processes.start(OPERATOR, [*env_wrapper, *argv], cwd=cluster.state_dir)
-    return record.pid
 
 
 def apply_plane(cluster: LocalCluster, manifest: Path) -> dict[str, Any]:

@@ -15,7 +15,8 @@ from ccp_operator.kube.client import Kube
 
 from . import nodes
 from .cluster import ClusterError, LocalCluster
-from .controlplane import apply_plane, install_crds, placement_table, start_operator, wait_plane_ready
+from .controlplane import apply_plane, placement_table, wait_plane_ready
+from .operator import LEASE, NAMESPACE, PROCESS, RELEASE, install_and_start
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,9 +35,10 @@ def main() -> int:
         cluster.up(args.profile, timeout=args.timeout)
         print(nodes.summary_table(nodes.node_summaries(cluster.core_api())), flush=True)
         print("== operator", flush=True)
-        install_crds(cluster, ROOT / "crds")
-        pid = start_operator(cluster)
-        print(f"  running as pid {pid}; log: {cluster.processes.log_path('ccp-operator')}", flush=True)
+        pid, port = install_and_start(cluster)
+        print(f"  chart {RELEASE} installed in namespace {NAMESPACE}; the operator runs with its ServiceAccount's "
+              f"token as pid {pid} (Lease {NAMESPACE}/{LEASE})", flush=True)
+        print(f"  log: {cluster.processes.log_path(PROCESS)}; metrics: http://127.0.0.1:{port}/metrics", flush=True)
         print(f"== control plane ({args.example.relative_to(ROOT)})", flush=True)
         body = apply_plane(cluster, args.example)
         namespace, name = body["metadata"]["namespace"], body["metadata"]["name"]

@@ -38,9 +38,8 @@ ADMIN = ClientIdentity("admin", "ccp-admin", ("system:masters",))
 CONTROLLER_MANAGER = ClientIdentity("kube-controller-manager", "system:kube-controller-manager")
 SCHEDULER = ClientIdentity("kube-scheduler", "system:kube-scheduler")
 KWOK = ClientIdentity("kwok", "kwok-controller", ("system:masters",))
-# The operator under test gets an identity of its own, so the audit log tells its requests apart.
-OPERATOR = ClientIdentity("operator", "ccp-operator", ("system:masters",))
-CLIENT_IDENTITIES = (ADMIN, CONTROLLER_MANAGER, SCHEDULER, KWOK, OPERATOR)
+# The operator has no certificate: it runs with its chart's ServiceAccount token (localcluster.operator).
+CLIENT_IDENTITIES = (ADMIN, CONTROLLER_MANAGER, SCHEDULER, KWOK)
 
 
 def _openssl(*args: str, stdin: bytes | None = None) -> None:

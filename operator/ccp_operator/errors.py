@@ -7,6 +7,7 @@ something (a Job, a dependency, the API server) is temporary: retried with a gro
 from __future__ import annotations
 
 import contextlib
+import json
 from typing import Iterator
 
 import kopf
@@ -65,4 +66,12 @@ def mapped_to_kopf(retry: int) -> Iterator[None]:
         if exc.status in (400, 422):
             # The API refused what we sent: our rendering of the user's input is invalid.
             raise kopf.PermanentError(f"the API server refused an object: {exc.reason}: {exc.body}") from exc
-        raise kopf.TemporaryError(f"API error {exc.status}: {exc.reason}", delay=backoff(retry)) from exc
+        raise kopf.TemporaryError(f"API error {exc.status}: {api_message(exc)}", delay=backoff(retry)) from exc
+
+
+def api_message(exc: ApiException) -> str:
+    """The API server's own words (a 403 names the verb and resource the operator lacks)."""
+    try:
+        return json.loads(exc.body)["message"]
+    except (TypeError, ValueError, KeyError):
+        return str(exc.reason)

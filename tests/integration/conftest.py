@@ -1,8 +1,9 @@
 """The integration tests' cluster and operator.
 
 The cluster is the `small` local cluster, brought up once per session; with $KUBECONFIG set,
-that cluster is used instead and left as it was found. The operator runs as its own process
-with its own identity (ccp-operator), so the API server's audit log tells its writes apart.
+that cluster is used instead. The operator is installed by its chart, and its process runs with
+the chart's ServiceAccount token: every test also proves that the chart's RBAC is enough, and
+the API server's audit log tells the operator's writes apart by that user.
 """
 
 from __future__ import annotations
@@ -14,25 +15,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml
 from kubernetes import client, config
 
 from localcluster import LocalCluster, tools_bin_dir
 from localcluster.cluster import CACHE_ROOT
+from localcluster.operator import install_chart, service_account_kubeconfig
 from ccp_operator.api.kinds import register_api_types
 from ccp_operator.kube.client import Kube
 from support.audit import AuditLog
 from support.operator_process import OperatorProcess
 
-ROOT = Path(__file__).resolve().parents[2]
 register_api_types()
-OPERATOR_USER = "ccp-operator"
 
 
 @dataclass
 class Cluster:
     kubeconfig: Path
-    operator_kubeconfig: Path
     api_client: client.ApiClient
     local: LocalCluster | None
 
@@ -67,25 +65,25 @@ def _api_client(path: Path) -> client.ApiClient:
 def kube():
     if os.environ.get("KUBECONFIG"):
         path = Path(os.environ["KUBECONFIG"])
-        yield Cluster(path, path, _api_client(path), None)
+        yield Cluster(path, _api_client(path), None)
         return
     cluster = LocalCluster(CACHE_ROOT / "test-cluster")
     cluster.up("small")
     try:
-        yield Cluster(cluster.kubeconfig, cluster.operator_kubeconfig, cluster.api_client(), cluster)
+        yield Cluster(cluster.kubeconfig, cluster.api_client(), cluster)
     finally:
         cluster.down()
 
 
 @pytest.fixture(scope="session")
 def operator(kube, tmp_path_factory):
-    """The operator, with the CRDs installed, running for the whole session."""
-    kube.kubectl("apply", "--server-side", "-f", str(ROOT / "crds"))
-    for crd in (ROOT / "crds").glob("*.yaml"):
-        name = yaml.safe_load(crd.read_text())["metadata"]["name"]
-        kube.kubectl("wait", "--for=condition=Established", f"crd/{name}", "--timeout=60s")
-    process = OperatorProcess(kube.operator_kubeconfig, tmp_path_factory.mktemp("operator") / "operator.log")
+    """The operator, installed by its chart (cluster-wide), running for the whole session."""
+    install_chart(kube.kubeconfig)
+    directory = tmp_path_factory.mktemp("operator")
+    process = OperatorProcess(service_account_kubeconfig(kube.kubeconfig, directory / "kubeconfig"),
+                              directory / "operator.log")
     process.start()
+    process.wait_active()
     yield process
     process.stop()
 

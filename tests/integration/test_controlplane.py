@@ -18,6 +18,7 @@ from ccp_operator.api import API_VERSION
 from ccp_operator.reconcile.controlplane import children
 from ccp_operator.secrets import GENERATED_LABEL
 from ccp_operator.workloads import INPUTS_HASH_ANNOTATION
+from localcluster.operator import USER as OPERATOR_USER
 from support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -171,7 +172,7 @@ def test_idle_operator_sends_no_write_requests(kube, plane):
     wait_for(lambda: settled(kube, plane), timeout=120, what="the operator's handlers to finish")
     mark = kube.audit.mark()
     time.sleep(30)
-    writes = kube.audit.writes_since(mark, "ccp-operator")
+    writes = kube.audit.writes_since(mark, OPERATOR_USER)
     assert writes == [], [f"{w['verb']} {w['requestURI']}" for w in writes]
 
 
@@ -186,7 +187,7 @@ def test_operator_restart_changes_no_pod_template(kube, plane, operator):
     wait_ready(kube, plane, "cloud", operator)
     assert workloads(kube, plane) == before
     if mark is not None:
-        rolled = [w for w in kube.audit.writes_since(mark, "ccp-operator")
+        rolled = [w for w in kube.audit.writes_since(mark, OPERATOR_USER)
                   if w["objectRef"]["resource"] in ("deployments", "statefulsets", "jobs", "secrets")]
         assert rolled == [], [f"{w['verb']} {w['requestURI']}" for w in rolled]
 

@@ -11,7 +11,8 @@ import pytest
 from ccp_operator.kube.client import Kube
 from localcluster import LocalCluster
 from localcluster.cluster import CACHE_ROOT
-from localcluster.controlplane import apply_plane, install_crds, start_operator, wait_plane_ready
+from localcluster.controlplane import apply_plane, wait_plane_ready
+from localcluster.operator import install_and_start
 
 ROOT = Path(__file__).resolve().parents[2]
 DEDICATED = {"keystone": 5, "nova-api": 3, "nova-conductor": 3, "horizon": 3, "galera": 3, "rabbitmq": 3,
@@ -23,8 +24,7 @@ def ra1000():
     cluster = LocalCluster(CACHE_ROOT / "test-ra-1000", progress=lambda _: None)
     try:
         cluster.up("ra-1000", timeout=600)
-        install_crds(cluster, ROOT / "crds")
-        start_operator(cluster)
+        install_and_start(cluster)
         body = apply_plane(cluster, ROOT / "examples" / "controlplane-1000.yaml")
         kube = Kube(cluster.api_client())
         wait_plane_ready(kube, body["metadata"]["namespace"], body["metadata"]["name"], 900, lambda _: None)

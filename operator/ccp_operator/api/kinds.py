@@ -190,13 +190,17 @@ def controlplane_crd() -> dict[str, Any]:
     )
 
 
+def all_kinds() -> list[tuple[str, str]]:
+    """(kind, plural) of every kind of this API."""
+    return [("OpenStackControlPlane", "openstackcontrolplanes"),
+            *((definition.kind, definition.plural) for definition in catalog.SERVICES),
+            *((module.KIND, module.PLURAL) for module in INFRASTRUCTURE)]
+
+
 def register_api_types() -> None:
     """Makes the API client know the plural of every kind of this API."""
-    register_type(ResourceType(API_VERSION, "OpenStackControlPlane", "openstackcontrolplanes"))
-    for definition in catalog.SERVICES:
-        register_type(ResourceType(API_VERSION, definition.kind, definition.plural))
-    for module in INFRASTRUCTURE:
-        register_type(ResourceType(API_VERSION, module.KIND, module.PLURAL))
+    for kind, plural in all_kinds():
+        register_type(ResourceType(API_VERSION, kind, plural))
 
 
 def all_crds() -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import kopf
 
-from .. import conditions
+from .. import conditions, metrics
 from ..errors import InvalidSpec, Waiting, mapped_to_kopf
 from ..kube import default_kube
 from ..kube.client import Kube
@@ -28,7 +28,8 @@ def run(make: Callable[[Kube, dict[str, Any]], Reconciler], body: kopf.Body, ret
     current = plain(body)
     reconciler = make(kube, current)
     try:
-        _reconcile(kube, current, reconciler, body, retry, logger)
+        with metrics.timed_reconciliation(reconciler.kind):
+            _reconcile(kube, current, reconciler, body, retry, logger)
     finally:
         for kind, reason, message in reconciler.events:
             kopf.event(body, type=kind, reason=reason, message=message)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import quote
 
 from kubernetes import client
@@ -45,18 +45,13 @@ _BUILTIN_TYPES = [
     ResourceType("v1", "Secret", "secrets"),
     ResourceType("v1", "ConfigMap", "configmaps"),
     ResourceType("v1", "Service", "services"),
-    ResourceType("v1", "ServiceAccount", "serviceaccounts"),
     ResourceType("v1", "Pod", "pods"),
     ResourceType("v1", "PersistentVolumeClaim", "persistentvolumeclaims"),
-    ResourceType("v1", "Event", "events"),
     ResourceType("v1", "Node", "nodes", namespaced=False),
-    ResourceType("v1", "Namespace", "namespaces", namespaced=False),
     ResourceType("apps/v1", "Deployment", "deployments"),
     ResourceType("apps/v1", "StatefulSet", "statefulsets"),
     ResourceType("batch/v1", "Job", "jobs"),
     ResourceType("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets"),
-    ResourceType("rbac.authorization.k8s.io/v1", "Role", "roles"),
-    ResourceType("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings"),
 ]
 _TYPES: dict[tuple[str, str], ResourceType] = {(t.api_version, t.kind): t for t in _BUILTIN_TYPES}
 
@@ -81,10 +76,17 @@ def applied_hash(manifest: dict[str, Any]) -> str:
 
 
 class Kube:
-    """Synchronous JSON calls to the API server through the official client's connection."""
+    """Synchronous JSON calls to the API server through the official client's connection.
 
-    def __init__(self, api_client: client.ApiClient):
+    `before_write`, when set, is called before every request that is not a read: the leader
+    election's check that this operator still holds its Lease.
+    """
+
+    def __init__(self, api_client: client.ApiClient, timeout: tuple[float, float] = (10, 60),
+                 before_write: Callable[[], None] | None = None):
         self.api_client = api_client
+        self.timeout = timeout
+        self.before_write = before_write
 
     def request(self, method: str, path: str, *, query: list[tuple[str, str]] | None = None,
                 body: Any = None, content_type: str = "application/json") -> dict[str, Any]:
@@ -98,6 +100,8 @@ class Kube:
 
     def _call(self, method: str, path: str, *, query: list[tuple[str, str]] | None = None, body: Any = None,
               content_type: str = "application/json", accept: str = "application/json") -> bytes:
+        if method != "GET" and self.before_write is not None:
+            self.before_write()
         headers = {"Accept": accept, "Content-Type": content_type}
         _, url, headers, body, _ = self.api_client.param_serialize(
             method, path, query_params=query or [], header_params=headers, body=body,
@@ -105,7 +109,7 @@ class Kube:
         )
         # The client serialises dict bodies itself for JSON and structured-YAML content types.
         response = self.api_client.call_api(method, url, header_params=headers, body=body,
-                                            _request_timeout=(10, 60))
+                                            _request_timeout=self.timeout)
         data = response.read()
         if not 200 <= response.status < 300:
             raise ApiException(status=response.status, reason=response.reason, body=data.decode(errors="replace"))
@@ -120,10 +124,12 @@ class Kube:
             raise
 
     def list(self, api_version: str, kind: str, namespace: str | None,
-             labels: dict[str, str] | None = None) -> list[dict[str, Any]]:
+             labels: dict[str, str] | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         query = []
         if labels:
             query.append(("labelSelector", ",".join(f"{k}={v}" for k, v in sorted(labels.items()))))
+        if limit:
+            query.append(("limit", str(limit)))
         return self.request("GET", resource_type(api_version, kind).path(namespace), query=query)["items"]
 
     def apply(self, manifest: dict[str, Any]) -> dict[str, Any]:

@@ -167,7 +167,7 @@ class GaleraReconciler(MembersReconciler):
                                for member in self.member_names], bind=f"0.0.0.0:{galera.PORT}")
 
     def _apply_haproxy(self, etcd_endpoint: dict[str, Any]) -> dict[str, Any]:
-        owner, spec, name, ns = self.owner, self.spec, self.owner.name, self.namespace
+        owner, spec, name = self.owner, self.spec, self.owner.name
         settings = spec.get("haproxy") or {}
         replicas = settings.get("replicas", galera.HAPROXY_REPLICAS)
         config = self.haproxy_file()
