@@ -54,6 +54,7 @@ bench: tools system-deps venv
 	$(PYTHON) bench/cluster_up_down.py --profile ra-1000
 	$(PYTHON) bench/controlplane_ready.py
 	$(PYTHON) bench/upgrade_release.py
+	$(PYTHON) bench/operator_failover.py --rounds 10
 	$(PYTHON) bench/galera_failover.py --kills 20
 	$(PYTHON) bench/rabbitmq_rpc.py --broker 3.10
 	$(PYTHON) bench/rabbitmq_rpc.py --broker 4.0

@@ -90,8 +90,9 @@ class Health:
                 problems.append("the event loop does not turn")
             stale = self.freshness.stale()
             if stale:
-                problems.append(f"watches did not deliver changes for {self.freshness.stale_after:.0f}s: "
-                                + ", ".join(stale[:5]))
+                problems.append(f"watches did not deliver changes to {len(stale)} object(s) for "
+                                f"{self.freshness.stale_after:.0f}s")
+                details["staleObjects"] = stale
         details["problems"] = problems
         return not problems, details
 

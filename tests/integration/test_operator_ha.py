@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from ccp_operator.api import API_VERSION
+from ccp_operator.leadership import LEASE as LEASE_TYPE
 from localcluster.operator import LEASE, NAMESPACE, USER, service_account_kubeconfig
 from support.operator_process import OperatorProcess
 from support.stalling_proxy import StallingProxy
@@ -34,8 +35,8 @@ def token_id(kubeconfig) -> str:
 
 
 def holder(kube) -> str:
-    lease = kube.kube.request("GET", f"/apis/coordination.k8s.io/v1/namespaces/{NAMESPACE}/leases/{LEASE}")
-    return lease["spec"].get("holderIdentity") or ""
+    lease = kube.kube.get(LEASE_TYPE.api_version, LEASE_TYPE.kind, NAMESPACE, LEASE) or {}
+    return (lease.get("spec") or {}).get("holderIdentity") or ""
 
 
 class Replica(OperatorProcess):
@@ -74,6 +75,16 @@ def replicas(kube, session_operator_aside, tmp_path):
         replica.stop()
 
 
+def leader_and_standby(replicas):
+    """op-a leading, op-b standing by."""
+    a, b = replicas("op-a"), replicas("op-b")
+    a.start()
+    a.wait_active()
+    b.start()
+    wait_for(lambda: b.role() == "standby", timeout=30, interval=0.5, what="op-b standing by")
+    return a, b
+
+
 def memcached(kube, namespace, replicas):
     kube.kubectl("apply", "-f", "-", stdin=yaml.safe_dump({
         "apiVersion": API_VERSION, "kind": "Memcached", "metadata": {"name": "cache", "namespace": namespace},
@@ -91,11 +102,7 @@ def writes_in(kube, mark, replica, namespace):
 
 
 def test_one_reconciles_and_the_standby_takes_over_when_it_dies(kube, replicas, namespace):
-    a, b = replicas("op-a"), replicas("op-b")
-    a.start()
-    a.wait_active()
-    b.start()
-    wait_for(lambda: b.role() == "standby", timeout=30, interval=0.5, what="op-b standing by")
+    a, b = leader_and_standby(replicas)
     assert holder(kube) == "op-a"
 
     mark = kube.audit.mark() if kube.audit else None
@@ -123,13 +130,9 @@ def test_one_reconciles_and_the_standby_takes_over_when_it_dies(kube, replicas, 
 
 
 def test_a_leader_frozen_past_its_lease_exits_on_waking_without_writing(kube, replicas, namespace):
-    a, b = replicas("op-a"), replicas("op-b")
-    a.start()
-    a.wait_active()
+    a, b = leader_and_standby(replicas)
     memcached(kube, namespace, 1)
     wait_for(lambda: statefulset_replicas(kube, namespace) == 1, timeout=60, interval=0.5, what="reconciled by op-a")
-    b.start()
-    wait_for(lambda: b.role() == "standby", timeout=30, interval=0.5, what="op-b standing by")
 
     mark = kube.audit.mark() if kube.audit else None
     os.kill(a.process.pid, signal.SIGSTOP)  # a leader that hangs (or is cut off) keeps its Lease
@@ -149,11 +152,7 @@ def test_a_leader_frozen_past_its_lease_exits_on_waking_without_writing(kube, re
 
 
 def test_a_clean_stop_hands_over_within_a_retry_period(kube, replicas, namespace):
-    a, b = replicas("op-a"), replicas("op-b")
-    a.start()
-    a.wait_active()
-    b.start()
-    wait_for(lambda: b.role() == "standby", timeout=30, interval=0.5, what="op-b standing by")
+    a, b = leader_and_standby(replicas)
     stopped = time.monotonic()
     a.process.send_signal(signal.SIGTERM)
     wait_for(lambda: holder(kube) == "op-b", timeout=30, interval=0.05, what="op-b holding the Lease")
@@ -184,13 +183,12 @@ def test_a_watch_that_goes_silent_fails_the_liveness_probe(kube, session_operato
         stalled = time.monotonic()
         kube.kubectl("annotate", "memcached", "cache", "-n", namespace, "example.org/touched=yes")
 
-        def dead():
+        def dead():  # (objects of other tests' namespaces may turn stale too)
             probe = single.probe("/healthz")
-            return probe["status"] == 503 and probe
-        probe = wait_for(dead, timeout=120, interval=1, what="/healthz failing")
+            return probe["status"] == 503 and f"Memcached {namespace}/cache" in probe.get("staleObjects", []) and probe
+        probe = wait_for(dead, timeout=120, interval=1, what="/healthz failing, naming the Memcached")
         print(f"\na silent watch detected by /healthz after {time.monotonic() - stalled:.0f}s "
               f"(stale after 15s): {probe['problems']}")
-        assert any(f"Memcached {namespace}/cache" in problem for problem in probe["problems"])
         assert single.probe("/readyz")["status"] == 200  # alive is what fails; the kubelet restarts it
     finally:
         single.process.kill()
