@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import socket
 import ssl
@@ -65,10 +66,24 @@ def default_state_dir() -> Path:
     return Path(os.environ.get("CCP_CLUSTER_DIR", CACHE_ROOT / "cluster"))
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+_HANDED_OUT: set[int] = set()
+
+
+def free_port() -> int:
+    """A port free on loopback now, for a listener started later: taken outside the kernel's
+    ephemeral range (32768 and up), so that no outgoing connection takes it meanwhile, and never
+    handed out twice by this process."""
+    while True:
+        port = random.randint(20000, 32000)
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
 
 
 @dataclass
@@ -84,7 +99,7 @@ class Ports:
     def allocate(cls) -> "Ports":
         ports: set[int] = set()
         while len(ports) < 6:
-            ports.add(_free_port())
+            ports.add(free_port())
         return cls(*sorted(ports))
 
 

@@ -9,7 +9,6 @@ started here takes their place, with the same arguments the chart gives them.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 import yaml
 from kubernetes import client, config
 
-from .cluster import LocalCluster, tools_bin_dir
+from .cluster import LocalCluster, free_port, tools_bin_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "openstack-ccp-operator"
@@ -67,12 +66,6 @@ def service_account_kubeconfig(admin_kubeconfig: Path, path: Path, namespace: st
     }, sort_keys=False))
     path.chmod(0o600)
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def operator_argv(http_port: int, *extra: str, lease_namespace: str = NAMESPACE, lease: str = LEASE) -> list[str]:

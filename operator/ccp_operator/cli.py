@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         if not elector.wait_for_leadership(stop):
             return 0
         elector.keep_leading()
-        kube_access.default_kube().before_write = elector.ensure_leading
+        kube_access.guard_writes(elector.ensure_leading)
         metrics.LEADER_SINCE.set(elector.leading_since or time.time())
     if not wait_for_api(kube_access.connect(), (options.namespaces or [None])[0], stop):
         if elector is not None:

@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import time
+from datetime import datetime
 
 import pytest
 import yaml
@@ -34,9 +35,16 @@ def token_id(kubeconfig) -> str:
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["jti"]
 
 
+def lease(kube) -> dict:
+    return kube.kube.get(LEASE_TYPE.api_version, LEASE_TYPE.kind, NAMESPACE, LEASE) or {}
+
+
 def holder(kube) -> str:
-    lease = kube.kube.get(LEASE_TYPE.api_version, LEASE_TYPE.kind, NAMESPACE, LEASE) or {}
-    return (lease.get("spec") or {}).get("holderIdentity") or ""
+    return (lease(kube).get("spec") or {}).get("holderIdentity") or ""
+
+
+def timestamp(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 class Replica(OperatorProcess):
@@ -140,6 +148,7 @@ def test_a_leader_frozen_past_its_lease_exits_on_waking_without_writing(kube, re
     memcached(kube, namespace, 2)  # op-a's watch has this event waiting when it wakes
     wait_for(lambda: holder(kube) == "op-b", timeout=60, interval=0.1, what="op-b holding the Lease")
     print(f"\nfailover from a frozen leader: Lease taken in {time.monotonic() - frozen:.1f}s")
+    taken_at = timestamp(lease(kube)["spec"]["acquireTime"])
     wait_for(lambda: statefulset_replicas(kube, namespace) == 2, timeout=60, interval=0.2, what="reconciled by op-b")
 
     os.kill(a.process.pid, signal.SIGCONT)
@@ -147,8 +156,16 @@ def test_a_leader_frozen_past_its_lease_exits_on_waking_without_writing(kube, re
     assert a.process.returncode == 75
     assert "leadership lost" in a.log_path.read_text(errors="replace")
     if mark is not None:
-        assert not writes_in(kube, mark, a, namespace), "the frozen leader wrote after it woke"
+        # After op-b took over, op-a reconciled nothing: the change waiting in its watch when it
+        # woke moved no object. (A request op-a had already passed its Lease check for when it
+        # froze, kopf's progress note in the resource's status, may still land late: the API
+        # offers no fencing token to refuse it. docs/installation.md says so.)
+        late = [(w["verb"], w["objectRef"].get("resource"), w["objectRef"].get("subresource"))
+                for w in writes_in(kube, mark, a, namespace)
+                if timestamp(w["requestReceivedTimestamp"]) >= taken_at]
+        assert all(write == ("patch", "memcacheds", "status") for write in late), late
         assert writes_in(kube, mark, b, namespace)
+        print(f"writes of the frozen leader after the takeover: {late or 'none'}")
 
 
 def test_a_clean_stop_hands_over_within_a_retry_period(kube, replicas, namespace):

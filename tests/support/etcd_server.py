@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -15,14 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ccp_galera_agent.etcd import EtcdSettings, MultiEndpointClient
+from localcluster.cluster import free_port
 
 ETCD = shutil.which("etcd") or "/usr/bin/etcd"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

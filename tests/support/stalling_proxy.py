@@ -59,6 +59,8 @@ class StallingProxy:
                     continue
                 if not data:
                     break
+                if connection in self._stalled:
+                    continue  # read while the stall began: held back too (a stalled connection never resumes)
                 sink.sendall(data)
         except OSError:
             pass
