@@ -165,7 +165,6 @@ class LeaderElector:
                 self.try_acquire_or_renew()
             except Exception as exc:
                 log.warning("leader election: renewing the Lease failed: %s", exc)
-                self.last_attempt = self.clock()
 
     def _watchdog(self) -> None:
         while not self._stop.wait(0.1):
