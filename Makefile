@@ -5,16 +5,19 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 CLUSTER := $(VENV)/bin/ccp-localcluster
 PROFILE ?= small
+REAL_NODES ?= 0
+RELEASE ?= 2026.1
 PYTEST_ARGS ?=
 
-.PHONY: help tools system-deps venv up down nodes demo test unit integration bench image-operator image-galera clean
+.PHONY: help tools system-deps venv up down nodes demo test unit integration bench images image-galera clean
 
 help:
 	@echo "make demo          the ra-1000 cluster, the operator, and examples/controlplane-1000.yaml Ready"
 	@echo "make test          unit and integration tests (starts and stops its own small cluster)"
 	@echo "make unit          unit tests only (no cluster; the chart is rendered by helm, its alerts checked by promtool)"
 	@echo "make integration   integration tests only"
-	@echo "make up PROFILE=.. start the local cluster (small or ra-1000); make down stops it"
+	@echo "make up PROFILE=.. start the local cluster (small or ra-1000; REAL_NODES=1 adds a real node); make down stops it"
+	@echo "make images        build the images the operator deploys, on this machine (RELEASE=2026.1 by default)"
 	@echo "make bench         time the ra-1000 cluster and the control plane on it; count idle writes"
 
 tools:
@@ -30,7 +33,7 @@ $(VENV)/.installed: pyproject.toml hack/pyproject.toml images/galera/pyproject.t
 	hack/venv.sh $(VENV)
 
 up: tools venv
-	$(CLUSTER) up --profile $(PROFILE)
+	$(CLUSTER) up --profile $(PROFILE) --real-nodes $(REAL_NODES)
 
 down: venv
 	$(CLUSTER) down
@@ -59,14 +62,13 @@ bench: tools system-deps venv
 	$(PYTHON) bench/rabbitmq_rpc.py --broker 3.10
 	$(PYTHON) bench/rabbitmq_rpc.py --broker 4.0
 
-# Needs a container engine (not available on the development machine this was written on).
-CONTAINER_TOOL ?= docker
-OPERATOR_IMAGE ?= ghcr.io/openstack-ccp/operator:0.1.0
-GALERA_IMAGE ?= ghcr.io/openstack-ccp/galera:0.1.0-mariadb-11.4
-# The operator's build context is the repository (its Dockerfile copies only what it needs).
-image-operator:
-	$(CONTAINER_TOOL) build -t $(OPERATOR_IMAGE) -f images/operator/Dockerfile .
+# Every image from a Debian base made by debootstrap, built by Debian's docker daemon (started
+# without networking of its own by hack/docker-daemon.sh); the names are under ccp.local/.
+images: tools system-deps venv
+	$(PYTHON) -m localcluster.images --release $(RELEASE)
 
+CONTAINER_TOOL ?= docker
+GALERA_IMAGE ?= ghcr.io/openstack-ccp/galera:0.1.0-mariadb-11.4
 image-galera:
 	$(CONTAINER_TOOL) build -t $(GALERA_IMAGE) images/galera
 

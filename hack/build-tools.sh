@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the pinned programs the local cluster needs (kube-apiserver, kube-controller-manager,
-# kube-scheduler, kubectl, kwok, helm, etcd) from Go modules into a cache outside the repository,
-# and takes the Prometheus operator's ServiceMonitor and PrometheusRule CRDs from its Go module
-# (the chart's monitoring objects are validated against them).
+# kube-scheduler, kubectl, kwok, helm, etcd, and for a real node kubelet, kube-proxy, CoreDNS and
+# the pause program) from Go modules into a cache outside the repository, and takes the
+# Prometheus operator's ServiceMonitor and PrometheusRule CRDs from its Go module (the chart's
+# monitoring objects are validated against them).
 # A program already built at its pinned version is skipped, so a warm run takes seconds.
 #
 #   CCP_TOOLS_DIR   where the programs go (default: ~/.cache/openstack-ccp/tools)
@@ -85,6 +86,40 @@ kubernetes_ldflags() {
   echo "-s -w -X $v.gitVersion=$KUBERNETES_VERSION -X $v.gitMajor=$major -X $v.gitMinor=$minor -X $v.gitTreeState=clean"
 }
 
+# helm_module: helm's recipe, and the Kubernetes version its release build stamps in (the minor of
+# the client-go it is built with): without it, `helm template` and `helm lint` without a cluster
+# assume Kubernetes v1.20 and refuse charts that need a newer one.
+helm_module() {
+  simple_module "helm-$HELM_VERSION" "helm.sh/helm/v3 $HELM_VERSION"
+}
+
+helm_ldflags() {
+  local dir=$1 client_go minor flags
+  client_go=$(cd "$dir" && go list -m -f '{{.Version}}' k8s.io/client-go) || die "cannot read helm's client-go version"
+  IFS=. read -r _ minor _ <<<"${client_go#v}"
+  flags="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+  for package in helm.sh/helm/v3/pkg/chartutil helm.sh/helm/v3/pkg/lint/rules; do
+    flags+=" -X $package.k8sVersionMajor=1 -X $package.k8sVersionMinor=$minor"
+  done
+  echo "$flags"
+}
+
+helm_stamp() {
+  local minor
+  minor=$(helm_ldflags "$1" | sed -n 's/.*k8sVersionMinor=\([0-9]*\).*/\1/p')
+  echo "$HELM_VERSION-kube1.$minor"
+}
+
+# pause_module: the program a pod's sandbox container runs (holds the pod's namespaces, reaps
+# zombies, exits on SIGINT or SIGTERM), the project's own: no registry serves the usual image here.
+pause_module() {
+  local dir="$src_dir/pause-$PAUSE_VERSION"
+  mkdir -p "$dir"
+  cp "$here/pause/main.go" "$dir/main.go"
+  [[ -f "$dir/go.mod" ]] || printf 'module ccp.local/pause\ngo 1.26.0\n' >"$dir/go.mod"
+  echo "$dir"
+}
+
 etcd_module() {
   local dir
   dir=$(simple_module "etcd-$ETCD_VERSION" "go.etcd.io/etcd/server/v3 $ETCD_VERSION")
@@ -112,22 +147,28 @@ monitoring_crds() {
   ln -sfn "$dest" "$tools_dir/monitoring-crds"
 }
 
-all_programs=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok helm monitoring-crds)
+all_programs=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok helm monitoring-crds
+              kubelet kube-proxy coredns pause)
 programs=("${@:-${all_programs[@]}}")
 
 echo "build-tools: programs into $tools_dir"
 total_start=$SECONDS
 for program in "${programs[@]}"; do
   case "$program" in
-    kube-apiserver|kube-controller-manager|kube-scheduler|kubectl)
+    kube-apiserver|kube-controller-manager|kube-scheduler|kubectl|kubelet|kube-proxy)
       build "$program" "$KUBERNETES_VERSION" "$(kubernetes_module)" "k8s.io/kubernetes/cmd/$program" \
         -tags selinux,notest -ldflags "$(kubernetes_ldflags)" ;;
     kwok)
       build kwok "$KWOK_VERSION" "$(simple_module "kwok-$KWOK_VERSION" "sigs.k8s.io/kwok $KWOK_VERSION")" sigs.k8s.io/kwok/cmd/kwok \
         -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION" ;;
     helm)
-      build helm "$HELM_VERSION" "$(simple_module "helm-$HELM_VERSION" "helm.sh/helm/v3 $HELM_VERSION")" helm.sh/helm/v3/cmd/helm \
-        -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" ;;
+      helm_dir=$(helm_module)
+      build helm "$(helm_stamp "$helm_dir")" "$helm_dir" helm.sh/helm/v3/cmd/helm -ldflags "$(helm_ldflags "$helm_dir")" ;;
+    coredns)
+      build coredns "$COREDNS_VERSION" "$(simple_module "coredns-$COREDNS_VERSION" "github.com/coredns/coredns $COREDNS_VERSION")" \
+        github.com/coredns/coredns -ldflags "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION" ;;
+    pause)
+      build pause "$PAUSE_VERSION" "$(pause_module)" . -ldflags "-s -w" ;;
     etcd)
       build etcd "$ETCD_VERSION" "$(etcd_module)" . -ldflags "-s -w" ;;
     monitoring-crds)

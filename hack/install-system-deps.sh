@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the system tests run for real (MariaDB with galera-4, etcd, RabbitMQ,
-# HAProxy, Ceph monitors, managers and an OSD) and Prometheus (for promtool), without starting their
-# services: the tests start their own instances.
+# HAProxy, Ceph monitors, managers and an OSD), Prometheus (for promtool), and what a real node of
+# the local cluster and the image builds need (docker.io, containerd, runc, the CNI plugins,
+# iptables, conntrack), without starting their services: the tests and hack/docker-daemon.sh
+# start their own instances.
 set -euo pipefail
 
 packages=(mariadb-server mariadb-client mariadb-backup galera-4 socat etcd-server haproxy rabbitmq-server debootstrap iproute2 procps
           ceph-mon ceph-mgr ceph-osd ceph-common
-          prometheus)  # for promtool: tests/unit/test_monitoring.py checks the chart's alert rules
+          prometheus  # for promtool: tests/unit/test_monitoring.py checks the chart's alert rules
+          docker.io containerd runc containernetworking-plugins iptables conntrack)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from . import nodes
 from .cluster import ClusterError, LocalCluster, default_state_dir
+from .images import ImageError
+from .realnode import RealNodeError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,6 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     up = commands.add_parser("up", help="start the cluster (whatever is not running) and its nodes")
     up.add_argument("--profile", default="small", choices=nodes.available_profiles())
     up.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for the nodes")
+    up.add_argument("--real-nodes", type=int, default=0, choices=(0, 1),
+                    help="real nodes beside KWOK's: a kubelet on this machine that runs pods for real (needs root)")
     commands.add_parser("down", help="stop the processes 'up' started and remove the state")
     commands.add_parser("status", help="which of the cluster's processes run")
     commands.add_parser("nodes", help="a summary of the nodes by role")
@@ -28,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     cluster = LocalCluster(args.state_dir)
     try:
         if args.command == "up":
-            cluster.up(args.profile, timeout=args.timeout)
+            cluster.up(args.profile, timeout=args.timeout, real_nodes=args.real_nodes)
             print(nodes.summary_table(nodes.node_summaries(cluster.core_api())))
         elif args.command == "down":
             start = time.monotonic()
@@ -43,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
             print(nodes.summary_table(nodes.node_summaries(cluster.core_api())))
         elif args.command == "kubeconfig":
             print(cluster.kubeconfig)
-    except (ClusterError, TimeoutError, ValueError) as exc:
+    except (ClusterError, RealNodeError, ImageError, TimeoutError, ValueError) as exc:
         print(f"ccp-localcluster: error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -4,6 +4,10 @@ etcd, kube-apiserver (RBAC, client certificates, service-account signing keys),
 kube-controller-manager, kube-scheduler and the kwok controller run as plain processes on free
 127.0.0.1 ports; everything they keep (certificates, etcd data, logs, pids, kubeconfigs) lives in
 one state directory, which `down` removes after stopping exactly the processes `up` started.
+
+With real nodes (`up --real-nodes 1`), a kubelet on this machine joins KWOK's nodes and runs its
+pods for real (localcluster.realnode); the API server then also listens where those pods reach
+it, the node's address behind the `kubernetes` Service.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import random
 import shutil
 import socket
 import ssl
+import subprocess
 import time
 import urllib.request
 from dataclasses import asdict, dataclass
@@ -24,10 +29,10 @@ from typing import Callable
 import yaml
 from kubernetes import client, config
 
-from . import nodes, pki
+from . import images, nodes, pki, realnode
+from .paths import CACHE_ROOT, tools_bin_dir, tools_dir
 from .processes import ProcessTable
 
-CACHE_ROOT = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "openstack-ccp"
 COMPONENTS = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"]
 
 # The audit log records who writes what; reads, node heartbeats and leader/node leases would
@@ -47,14 +52,6 @@ AUDIT_POLICY = {
 
 class ClusterError(RuntimeError):
     """The local cluster could not be started or reached."""
-
-
-def tools_dir() -> Path:
-    return Path(os.environ.get("CCP_TOOLS_DIR", CACHE_ROOT / "tools"))
-
-
-def tools_bin_dir() -> Path:
-    return tools_dir() / "bin"
 
 
 def monitoring_crds_dir() -> Path:
@@ -129,6 +126,22 @@ class LocalCluster:
     def ports(self) -> Ports:
         return Ports(**json.loads(self._settings_path.read_text())["ports"])
 
+    def _settings(self) -> dict:
+        return json.loads(self._settings_path.read_text()) if self._settings_path.exists() else {}
+
+    @property
+    def real_node_count(self) -> int:
+        """How many real nodes the cluster was created with (fixed at its first `up`)."""
+        return self._settings().get("realNodes", 0)
+
+    def real_node(self, profile: nodes.Profile | None = None) -> realnode.RealNode | None:
+        """The cluster's real node, or None for a KWOK-only cluster."""
+        settings = self._settings().get("realNode")
+        if not settings:
+            return None
+        spec = realnode.NodeSpec(settings["name"], settings["labels"], settings["volumeCount"], settings["volumeSize"])
+        return realnode.RealNode(self.state_dir, spec, self.processes, self._binary, self.progress)
+
     def _binary(self, name: str) -> str:
         path = tools_bin_dir() / name
         if not path.exists():
@@ -140,15 +153,26 @@ class LocalCluster:
     def running(self) -> dict[str, bool]:
         return {name: self.processes.alive(name) for name in COMPONENTS}
 
-    def up(self, profile_name: str, timeout: float = 600.0) -> nodes.Profile:
+    def up(self, profile_name: str, timeout: float = 600.0, real_nodes: int = 0) -> nodes.Profile:
         """Starts whatever is not running, creates the profile's nodes and waits until Ready."""
         profile = nodes.load_profile(profile_name)
+        if real_nodes not in (0, 1):
+            raise ClusterError(f"--real-nodes {real_nodes}: one machine runs at most one real node "
+                               "(its kubelet, kube-proxy and bridge are the host's own)")
+        if real_nodes and not profile.real_node:
+            raise ClusterError(f"profile {profile.name} declares no realNode")
         started = time.monotonic()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         if not self._settings_path.exists():
-            self._settings_path.write_text(json.dumps({"ports": asdict(Ports.allocate())}, indent=2))
+            self._settings_path.write_text(json.dumps(self._new_settings(profile, real_nodes), indent=2))
+        elif self.real_node_count != real_nodes:
+            raise ClusterError(f"the cluster in {self.state_dir} was created with {self.real_node_count} real "
+                               f"node(s), not {real_nodes}: run `ccp-localcluster down` first")
         pki.create(self._pki)
         self._write_configs()
+        node = self.real_node()
+        if node:
+            node.prepare(self.ports().apiserver)
         for name in COMPONENTS:
             if self.processes.alive(name):
                 self.progress(f"{name}: already running")
@@ -161,17 +185,56 @@ class LocalCluster:
         step = time.monotonic()
         created = nodes.ensure_nodes(self.api_client(), profile)
         self.progress(f"nodes: {created} created for profile {profile.name} in {time.monotonic() - step:.1f}s")
-        nodes.wait_ready(api, profile.node_names, timeout=timeout, progress=self.progress)
+        if node:
+            node.start()
+        wanted = profile.node_names + ([node.spec.name] if node else [])
+        nodes.wait_ready(api, wanted, timeout=timeout, progress=self.progress)
+        if node:
+            self._real_node_objects(node)
         self.progress(f"cluster up in {time.monotonic() - started:.1f}s; KUBECONFIG={self.kubeconfig}")
         return profile
+
+    def _new_settings(self, profile: nodes.Profile, real_nodes: int) -> dict:
+        settings: dict = {"ports": asdict(Ports.allocate()), "realNodes": real_nodes}
+        if real_nodes:
+            spec = profile.real_node
+            volumes = spec.get("localVolumes") or {}
+            settings["realNode"] = {"name": "real-0001", "labels": nodes.role_labels(spec["role"], "rack-01"),
+                                    "volumeCount": volumes.get("count", 0), "volumeSize": volumes.get("size", "10Gi")}
+        return settings
+
+    def _real_node_objects(self, node: realnode.RealNode) -> None:
+        """The real node's local volumes and CoreDNS, which then answers for the cluster domain."""
+        step = time.monotonic()
+        volumes = [nodes.local_volume(node.spec.name, disk, node.spec.volume_size, str(node.volume_path(disk)))
+                   for disk in range(node.spec.volume_count)]
+        nodes.ensure_volumes(self.api_client(), volumes)
+        manifests = realnode.coredns_manifests(images.reference(images.COREDNS), node.spec.name)
+        self._kubectl("apply", "--server-side", "--field-manager=ccp-localcluster", "-f", "-",
+                      stdin=yaml.safe_dump_all(manifests))
+        self._kubectl("-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=180s", timeout=200)
+        self.progress(f"real node {node.spec.name}: {len(volumes)} volumes, CoreDNS ready in "
+                      f"{time.monotonic() - step:.1f}s")
+
+    def _kubectl(self, *args: str, stdin: str | None = None, timeout: float = 120) -> str:
+        done = subprocess.run([self._binary("kubectl"), "--kubeconfig", str(self.kubeconfig), *args], input=stdin,
+                              capture_output=True, text=True, timeout=timeout)
+        if done.returncode != 0:
+            raise ClusterError(f"kubectl {' '.join(args)}: {done.stderr.strip()}")
+        return done.stdout
 
     def down(self) -> list[str]:
         """Stops the processes recorded in the state (and only those), then removes the state.
 
         Programs started beside the cluster (the operator of the demo) stop first.
         """
-        extras = [name for name in self.processes.records() if name not in COMPONENTS]
-        stopped = self.processes.stop_all(extras + list(reversed(COMPONENTS)))
+        node = self.real_node()
+        extras = [name for name in self.processes.records()
+                  if name not in COMPONENTS and name not in realnode.PROCESSES]
+        stopped = self.processes.stop_all(extras)
+        if node:
+            stopped += node.teardown()
+        stopped += self.processes.stop_all(list(reversed(COMPONENTS)))
         if self.state_dir.exists():
             shutil.rmtree(self.state_dir)
         return stopped
@@ -231,20 +294,33 @@ class LocalCluster:
                 "--unsafe-no-fsync", "--log-level=warn",
             ]
         if name == "kube-apiserver":
+            if self.real_node_count:
+                # Pods reach it through the `kubernetes` Service at the node's address; kubelets
+                # are verified by the cluster CA and asked with a client certificate of its own.
+                kubelet_client = pki_dir / pki.KUBELET_CLIENT.name
+                listen = ["--bind-address=0.0.0.0", f"--advertise-address={realnode.NODE_IP}",
+                          "--endpoint-reconciler-type=lease",
+                          f"--kubelet-certificate-authority={pki_dir / 'ca.crt'}",
+                          f"--kubelet-client-certificate={kubelet_client}.crt",
+                          f"--kubelet-client-key={kubelet_client}.key",
+                          "--kubelet-preferred-address-types=InternalIP"]
+            else:
+                # The endpoint reconciler refuses a loopback address, and no pod runs that could
+                # reach the apiserver through the `kubernetes` Service anyway.
+                listen = ["--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
+                          "--endpoint-reconciler-type=none"]
             return [
                 self._binary("kube-apiserver"),
                 f"--etcd-servers=http://127.0.0.1:{ports.etcd_client}",
-                "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
-                # The endpoint reconciler refuses a loopback address, and nothing runs in pods that
-                # could reach the apiserver through the `kubernetes` Service anyway.
-                "--endpoint-reconciler-type=none",
+                *listen,
                 f"--secure-port={ports.apiserver}",
                 f"--tls-cert-file={pki_dir / 'apiserver.crt'}",
                 f"--tls-private-key-file={pki_dir / 'apiserver.key'}",
                 f"--client-ca-file={pki_dir / 'ca.crt'}",
-                "--authorization-mode=RBAC",
-                # On by default too; named because pods' service-account tokens depend on it.
-                "--enable-admission-plugins=ServiceAccount",
+                # The Node authorizer and NodeRestriction confine each kubelet to its own node.
+                "--authorization-mode=Node,RBAC",
+                # ServiceAccount is on by default too; named because pods' tokens depend on it.
+                "--enable-admission-plugins=ServiceAccount,NodeRestriction",
                 f"--service-account-key-file={pki_dir / 'service-account.pub'}",
                 f"--service-account-signing-key-file={pki_dir / 'service-account.key'}",
                 "--service-account-issuer=https://kubernetes.default.svc.cluster.local",

@@ -31,6 +31,8 @@ class Profile:
     name: str
     nodes: tuple[dict[str, Any], ...]
     volumes: tuple[dict[str, Any], ...] = ()
+    # The role and local volumes of a real node (`up --real-nodes`), from the profile's realNode.
+    real_node: dict[str, Any] | None = None
 
     @property
     def node_names(self) -> list[str]:
@@ -48,7 +50,7 @@ def load_profile(name: str) -> Profile:
     if name not in available_profiles():
         raise ValueError(f"unknown profile {name!r} (known: {', '.join(available_profiles())})")
     spec = _profile_data(f"{name}.yaml")
-    servers, roles = _profile_data("servers.yaml"), _profile_data("roles.yaml")
+    servers = _profile_data("servers.yaml")
     nodes, volumes = [], []
     index = 0
     for group in spec["nodeGroups"]:
@@ -62,9 +64,7 @@ def load_profile(name: str) -> Profile:
                 "kubernetes.io/os": "linux",
                 "kubernetes.io/arch": "amd64",
                 "type": "kwok",
-                ROLE_LABEL: group["role"],
-                RACK_LABEL: rack,
-                **roles[group["role"]],
+                **role_labels(group["role"], rack),
             }
             nodes.append({
                 "apiVersion": "v1",
@@ -74,10 +74,15 @@ def load_profile(name: str) -> Profile:
             })
             local = group.get("localVolumes") or {}
             volumes += [local_volume(node_name, disk, local["size"]) for disk in range(local.get("count", 0))]
-    return Profile(name, tuple(nodes), tuple(volumes))
+    return Profile(name, tuple(nodes), tuple(volumes), spec.get("realNode"))
 
 
-def local_volume(node_name: str, disk: int, size: str) -> dict[str, Any]:
+def role_labels(role: str, rack: str) -> dict[str, str]:
+    """The labels a node of `role` in `rack` carries, besides the well-known ones."""
+    return {ROLE_LABEL: role, RACK_LABEL: rack, **_profile_data("roles.yaml")[role]}
+
+
+def local_volume(node_name: str, disk: int, size: str, path: str | None = None) -> dict[str, Any]:
     """A local persistent volume on one node's disk, like those of real database nodes."""
     return {
         "apiVersion": "v1",
@@ -88,7 +93,7 @@ def local_volume(node_name: str, disk: int, size: str) -> dict[str, Any]:
             "accessModes": ["ReadWriteOnce"],
             "persistentVolumeReclaimPolicy": "Retain",
             "storageClassName": LOCAL_STORAGE_CLASS,
-            "local": {"path": f"/mnt/disks/disk{disk}"},
+            "local": {"path": path or f"/mnt/disks/disk{disk}"},
             "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
                 {"key": "kubernetes.io/hostname", "operator": "In", "values": [node_name]}]}]}},
         },
@@ -127,6 +132,18 @@ def ensure_nodes(api_client: client.ApiClient, profile: Profile, parallelism: in
         nodes_created = sum(pool.map(lambda node: created(core.create_node, node), profile.nodes))
         list(pool.map(lambda volume: created(core.create_persistent_volume, volume), profile.volumes))
     return nodes_created
+
+
+def ensure_volumes(api_client: client.ApiClient, volumes: list[dict[str, Any]]) -> None:
+    """Creates the local persistent volumes that are missing (and their storage class)."""
+    core, storage = client.CoreV1Api(api_client), client.StorageV1Api(api_client)
+    for call, body in [(storage.create_storage_class, LOCAL_STORAGE_CLASS_MANIFEST)] + \
+            [(core.create_persistent_volume, volume) for volume in volumes]:
+        try:
+            call(body)
+        except ApiException as exc:
+            if exc.status != 409:
+                raise
 
 
 def node_summaries(api: client.CoreV1Api) -> list[dict[str, Any]]:

@@ -40,6 +40,16 @@ SCHEDULER = ClientIdentity("kube-scheduler", "system:kube-scheduler")
 KWOK = ClientIdentity("kwok", "kwok-controller", ("system:masters",))
 # The operator has no certificate: it runs with its chart's ServiceAccount token (localcluster.operator).
 CLIENT_IDENTITIES = (ADMIN, CONTROLLER_MANAGER, SCHEDULER, KWOK)
+# A real node's programs: kube-proxy (bound to system:node-proxier by the bootstrap policy), and
+# the API server's client to the kubelets (logs, exec, port-forward), which their webhook
+# authorization asks the API server about.
+KUBE_PROXY = ClientIdentity("kube-proxy", "system:kube-proxy")
+KUBELET_CLIENT = ClientIdentity("apiserver-kubelet-client", "kube-apiserver-kubelet-client", ("system:masters",))
+
+
+def node_identity(node: str) -> ClientIdentity:
+    """A kubelet's client certificate: the Node authorizer knows it by this user and group."""
+    return ClientIdentity(f"node-{node}", f"system:node:{node}", ("system:nodes",))
 
 
 def _openssl(*args: str, stdin: bytes | None = None) -> None:
@@ -78,14 +88,35 @@ def create(pki: Path) -> None:
             f"extendedKeyUsage=serverAuth\nsubjectAltName={','.join(APISERVER_SANS)}\n",
         )
     for identity in CLIENT_IDENTITIES:
-        if (pki / f"{identity.name}.crt").exists():
-            continue
-        subject = f"/CN={identity.user}" + "".join(f"/O={group}" for group in identity.groups)
-        _signed_cert(
-            pki, identity.name, subject,
-            "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n",
-        )
+        client_certificate(pki, identity)
     if not (pki / "service-account.pub").exists():
         # Service-account tokens are signed with this key and verified with its public half.
         _ec_key(pki / "service-account.key")
         _openssl("ec", "-in", str(pki / "service-account.key"), "-pubout", "-out", str(pki / "service-account.pub"))
+
+
+def client_certificate(pki: Path, identity: ClientIdentity) -> None:
+    """A client certificate of the cluster CA for `identity`, unless present."""
+    if (pki / f"{identity.name}.crt").exists():
+        return
+    subject = f"/CN={identity.user}" + "".join(f"/O={group}" for group in identity.groups)
+    _signed_cert(
+        pki, identity.name, subject,
+        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n",
+    )
+
+
+def create_node(pki: Path, node: str, address: str) -> None:
+    """A real node's credentials, each unless present: the kubelet's client certificate, its
+    serving certificate (signed by the cluster CA, for the node's name and address, so the API
+    server verifies it on logs, exec and port-forward), kube-proxy's, and the API server's client
+    certificate to kubelets."""
+    for identity in (node_identity(node), KUBE_PROXY, KUBELET_CLIENT):
+        client_certificate(pki, identity)
+    stem = f"node-{node}-serving"
+    if not (pki / f"{stem}.crt").exists():
+        _signed_cert(
+            pki, stem, f"/CN=system:node:{node}/O=system:nodes",
+            "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n"
+            f"extendedKeyUsage=serverAuth\nsubjectAltName=IP:{address},DNS:{node}\n",
+        )

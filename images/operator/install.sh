@@ -10,6 +10,10 @@ fi
 venv="$1"
 source_dir="${2:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 python="${PYTHON:-python3}"
+# In an image build, the CA bundle handed over as the build secret "ca" (see the Dockerfile).
+if [[ -s /run/secrets/ca ]]; then
+  export PIP_CERT=/run/secrets/ca
+fi
 
 if [[ ! -x "$venv/bin/python" ]]; then
   "$python" -m venv "$venv"

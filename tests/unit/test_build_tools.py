@@ -22,9 +22,9 @@ def test_missing_go_is_one_clear_line(tmp_path):
 
 
 def test_unknown_program_is_refused(tmp_path):
-    done = run(tmp_path, "kube-proxy")
+    done = run(tmp_path, "kube-router")
     assert done.returncode == 1
-    assert "unknown program 'kube-proxy'" in done.stderr
+    assert "unknown program 'kube-router'" in done.stderr
 
 
 @pytest.mark.skipif(not any((Path(p) / "go").exists() for p in os.environ["PATH"].split(":")), reason="needs Go")

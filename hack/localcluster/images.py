@@ -1,0 +1,231 @@
+"""Container images built on this machine, where no registry can be reached.
+
+The base is a Debian userland made by debootstrap and imported into Debian's docker daemon
+(hack/docker-daemon.sh); every other image builds from a Dockerfile under images/ whose base is a
+build argument (its default is the public image, so the same recipe builds anywhere). BuildKit
+hands apt and pip the machine's CA bundle as a build secret, the way a build behind a
+TLS-intercepting proxy must, so no layer keeps it. Docker's layer cache is the daemon's data root,
+outside the repository: a warm rebuild takes seconds.
+
+Images are named under LOCAL_REGISTRY, never the public names, and a real node's containerd
+imports them (`docker save`); the control plane uses them through its image settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .paths import CACHE_ROOT, tools_bin_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+IMAGES_DIR = ROOT / "images"
+VERSIONS_FILE = ROOT / "hack" / "versions.env"
+DOCKER = "/usr/bin/docker"  # Debian's client, of the daemon's own version
+DOCKER_DAEMON = ROOT / "hack" / "docker-daemon.sh"
+CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+CACHE = CACHE_ROOT / "images"
+LOCAL_REGISTRY = "ccp.local"
+# The control plane's image settings for the images built here: Kolla's naming,
+# <registry>/<image>:<release>-<distro>.
+KOLLA_REGISTRY = f"{LOCAL_REGISTRY}/openstack.kolla"
+DEBIAN_SUITE = "trixie"  # what Kolla of 2026.1 and later builds on
+KOLLA_DISTRO = f"debian-{DEBIAN_SUITE}"
+DEBIAN_MIRROR = os.environ.get("DEBIAN_MIRROR", "http://deb.debian.org/debian")
+# The kolla package of each release, whose base scripts and users the images carry.
+KOLLA_PACKAGES = {"2026.1": "22.2.0", "2026.2": "23.0.0"}
+DEFAULT_RELEASE = "2026.1"
+
+PAUSE = "pause"
+COREDNS = "coredns"
+DEBIAN = "debian"
+
+
+def versions() -> dict[str, str]:
+    """The pinned versions of hack/versions.env (NAME=${NAME:-value}), overridable as there."""
+    pinned = {}
+    for match in re.finditer(r"^(\w+)=\$\{\w+:-([^}]+)\}", VERSIONS_FILE.read_text(), re.MULTILINE):
+        pinned[match.group(1)] = os.environ.get(match.group(1), match.group(2))
+    return pinned
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One image: its name, the folder under images/ with its Dockerfile, the image its
+    BASE_IMAGE argument names (another recipe), and what the build context holds."""
+
+    name: str
+    folder: str
+    repository: str
+    tag: Callable[[str], str]
+    base: str | None = None
+    # The repository root as context (the operator's image copies its sources), else the folder.
+    repository_context: bool = False
+    # Programs of hack/build-tools.sh copied into the context.
+    tools: tuple[str, ...] = ()
+    build_args: Callable[[str], dict[str, str]] = field(default=lambda release: {})
+
+
+def _kolla_tag(release: str) -> str:
+    return f"{release}-{KOLLA_DISTRO}"
+
+
+RECIPES: dict[str, Recipe] = {recipe.name: recipe for recipe in (
+    Recipe(PAUSE, "pause", f"{LOCAL_REGISTRY}/pause", lambda release: versions()["PAUSE_VERSION"], tools=("pause",)),
+    Recipe(COREDNS, "coredns", f"{LOCAL_REGISTRY}/coredns", lambda release: versions()["COREDNS_VERSION"],
+           tools=("coredns",)),
+    Recipe("python", "python", f"{LOCAL_REGISTRY}/python", lambda release: DEBIAN_SUITE, base=DEBIAN),
+    Recipe("operator", "operator", f"{LOCAL_REGISTRY}/openstack-ccp/operator", lambda release: operator_version(),
+           base="python", repository_context=True),
+    Recipe("kolla-base", "kolla/base", f"{KOLLA_REGISTRY}/base", _kolla_tag, base=DEBIAN,
+           build_args=lambda release: {"KOLLA_VERSION": KOLLA_PACKAGES[release]}),
+    Recipe("memcached", "kolla/memcached", f"{KOLLA_REGISTRY}/memcached", _kolla_tag, base="kolla-base"),
+)}
+# What `make images` builds: every image the operator deploys by default, and the node's own.
+DEFAULT_IMAGES = ("pause", "coredns", "operator", "memcached")
+
+
+def operator_version() -> str:
+    chart = (ROOT / "charts" / "openstack-ccp-operator" / "Chart.yaml").read_text()
+    return re.search(r"^appVersion:\s*\"?([^\"\n]+)\"?", chart, re.MULTILINE).group(1)
+
+
+def reference(name: str, release: str = DEFAULT_RELEASE) -> str:
+    if name == DEBIAN:
+        return f"{LOCAL_REGISTRY}/debian:{DEBIAN_SUITE}"
+    recipe = RECIPES[name]
+    return f"{recipe.repository}:{recipe.tag(release)}"
+
+
+class ImageError(RuntimeError):
+    """An image could not be built."""
+
+
+def _docker(*args: str, timeout: float = 3600, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([DOCKER, *args], capture_output=True, text=True, timeout=timeout, **kwargs)
+
+
+def ensure_daemon() -> None:
+    if _docker("info", timeout=30).returncode == 0:
+        return
+    done = subprocess.run([str(DOCKER_DAEMON)], capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise ImageError(done.stderr.strip() or "cannot start the docker daemon")
+
+
+def present(image: str) -> bool:
+    return _docker("image", "inspect", image, timeout=30).returncode == 0
+
+
+def _debian_base(progress: Callable[[str], None]) -> str:
+    """The Debian userland from debootstrap, imported once as LOCAL_REGISTRY/debian:<suite>."""
+    image = reference(DEBIAN)
+    if present(image):
+        return image
+    start = time.monotonic()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    rootfs = Path(tempfile.mkdtemp(prefix=f"debian-{DEBIAN_SUITE}-", dir=CACHE))
+    log = CACHE / f"debootstrap-{DEBIAN_SUITE}.log"
+    try:
+        with open(log, "w") as output:
+            done = subprocess.run(["debootstrap", "--variant=minbase", DEBIAN_SUITE, str(rootfs), DEBIAN_MIRROR],
+                                  stdout=output, stderr=subprocess.STDOUT, timeout=1800)
+        if done.returncode != 0:
+            raise ImageError(f"debootstrap {DEBIAN_SUITE} failed, see {log}")
+        # The packages debootstrap downloaded are not part of the base.
+        for package in (rootfs / "var/cache/apt/archives").glob("*.deb"):
+            package.unlink()
+        tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
+        imported = subprocess.run([DOCKER, "import", "-", image], stdin=tar.stdout, capture_output=True,
+                                  text=True, timeout=900)
+        tar.wait()
+        if imported.returncode != 0:
+            raise ImageError(f"docker import of {image}: {imported.stderr.strip()}")
+    finally:
+        shutil.rmtree(rootfs, ignore_errors=True)
+    progress(f"image {image}: debootstrap and import in {time.monotonic() - start:.1f}s")
+    return image
+
+
+_BUILT: dict[tuple[str, str], str] = {}
+
+
+def build(name: str, release: str = DEFAULT_RELEASE, progress: Callable[[str], None] = print) -> str:
+    """Builds image `name` of `release` (its base first) and returns its reference; docker's
+    cache makes an unchanged image take a second or two. Each runs once per process."""
+    key = (name, release)
+    if key in _BUILT:
+        return _BUILT[key]
+    ensure_daemon()
+    if name == DEBIAN:
+        _BUILT[key] = _debian_base(progress)
+        return _BUILT[key]
+    recipe = RECIPES[name]
+    if release not in KOLLA_PACKAGES:
+        raise ImageError(f"release {release} has no images here (known: {', '.join(sorted(KOLLA_PACKAGES))})")
+    base = build(recipe.base, release, progress) if recipe.base else None
+    image = reference(name, release)
+    start = time.monotonic()
+    dockerfile = IMAGES_DIR / recipe.folder / "Dockerfile"
+    with tempfile.TemporaryDirectory(prefix=f"image-{name}-") as scratch:
+        if recipe.repository_context:
+            context = ROOT
+        elif recipe.tools:
+            context = Path(scratch)
+            shutil.copy(dockerfile, context / "Dockerfile")
+            for tool in recipe.tools:
+                source = tools_bin_dir() / tool
+                if not source.exists():
+                    raise ImageError(f"{source} is missing: run hack/build-tools.sh")
+                shutil.copy(source.resolve(), context / tool)
+        else:
+            context = IMAGES_DIR / recipe.folder
+        arguments = {**recipe.build_args(release), **({"BASE_IMAGE": base} if base else {})}
+        argv = ["build", "--network", "host", "--tag", image, "--file", str(dockerfile),
+                *[item for key, value in sorted(arguments.items()) for item in ("--build-arg", f"{key}={value}")]]
+        if CA_BUNDLE.exists():
+            argv += ["--secret", f"id=ca,src={CA_BUNDLE}"]
+        log = CACHE / f"build-{name}-{release}.log"
+        CACHE.mkdir(parents=True, exist_ok=True)
+        done = _docker(*argv, str(context), env={**os.environ, "DOCKER_BUILDKIT": "1"})
+        log.write_text(done.stdout + done.stderr)
+        if done.returncode != 0:
+            tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-12:])
+            raise ImageError(f"docker build of {image} failed (full log: {log}):\n{tail}")
+    progress(f"image {image}: built in {time.monotonic() - start:.1f}s")
+    _BUILT[key] = image
+    return image
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m localcluster.images",
+                                     description="Build the images the operator deploys, on this machine.")
+    parser.add_argument("--release", default=DEFAULT_RELEASE, choices=sorted(KOLLA_PACKAGES))
+    parser.add_argument("images", nargs="*", default=list(DEFAULT_IMAGES),
+                        help=f"images to build (default: {' '.join(DEFAULT_IMAGES)}; known: {' '.join(RECIPES)})")
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.images if name not in RECIPES]
+    if unknown:
+        parser.error(f"unknown image(s) {', '.join(unknown)} (known: {', '.join(RECIPES)})")
+    start = time.monotonic()
+    try:
+        for name in args.images:
+            build(name, args.release)
+    except (ImageError, subprocess.TimeoutExpired) as exc:
+        print(f"images: error: {exc}", file=sys.stderr)
+        return 1
+    print(f"images: {len(_BUILT)} images of {args.release} ready in {time.monotonic() - start:.1f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

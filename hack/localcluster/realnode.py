@@ -1,0 +1,619 @@
+"""A real node beside KWOK's: a kubelet built from the pinned Kubernetes that runs pods for real.
+
+The node has its own containerd instance (socket, root and state under the cluster's state
+directory, never the docker daemon's), Debian's runc and CNI plugins on a bridge of its own with
+a pod range, kube-proxy in iptables mode so ClusterIP Services work, and CoreDNS as a Deployment
+on it with the kubelet's clusterDNS pointing at its Service. Its serving certificate is signed by
+the cluster CA, so `kubectl logs`, `exec` and `port-forward` work; its local volumes are
+directories under the state directory.
+
+Nothing leaves this machine: the node's address is the bridge's own (the API server advertises
+it to pods through the `kubernetes` Service), CoreDNS answers only for the cluster domain, pod
+traffic is never masqueraded, and a guard chain rejects forwarded pod traffic to any address
+outside the pod range. `teardown` undoes every change to the host: containers, processes,
+mounts, cgroups, the bridge, iptables chains and the forwarding switch.
+
+Settings measured on this kind of machine (cgroup v1, no negative oom_score_adj, loopback
+addresses unusable as node addresses) are explained where they are made.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from . import images, pki
+from .processes import ProcessTable
+
+# The pod network of the cluster and of its one real node. Apart from KWOK's (10.128.0.0/12),
+# the Service range (10.96.0.0/16) and the network-namespace tests' bridges (10.231.0.0/16).
+CLUSTER_POD_CIDR = "10.244.0.0/16"
+NODE_POD_SUBNET = "10.244.0.0/24"
+# The bridge's address, and so the node's: a loopback address leaves a node without an address
+# (the kubelet skips it), and this machine offers no dummy interfaces.
+NODE_IP = "10.244.0.1"
+BRIDGE = "ccp-cni0"
+GUARD_CHAIN = "CCP-POD-EGRESS"
+DNS_SERVICE_IP = "10.96.0.10"
+CLUSTER_DOMAIN = "cluster.local"
+CNI_BIN_DIR = "/usr/lib/cni"
+RUNC = "/usr/sbin/runc"
+# The programs the node runs, in the order they start (and stop in reverse).
+PROCESSES = ("containerd", "kubelet", "kube-proxy")
+# Chains made by the node's programs: kube-proxy's and the kubelet's (KUBE-), the portmap
+# plugin's (CNI-) and this module's guard (CCP-).
+CHAIN_PREFIXES = ("KUBE-", "CNI-", "CCP-")
+IPTABLES_TABLES = ("filter", "nat", "mangle", "raw")
+KUBELET_PORT, KUBELET_HEALTHZ_PORT = 10250, 10248
+KUBE_PROXY_HEALTHZ_PORT, KUBE_PROXY_METRICS_PORT = 10256, 10249
+HEALTH_URLS = {"kubelet": f"http://127.0.0.1:{KUBELET_HEALTHZ_PORT}/healthz",
+               "kube-proxy": f"http://127.0.0.1:{KUBE_PROXY_HEALTHZ_PORT}/healthz"}
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+KUBEPODS = "kubepods"
+
+
+class RealNodeError(RuntimeError):
+    """The real node could not be set up on this machine."""
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """The real node of a profile: its name, the labels of its role, and its local volumes."""
+
+    name: str
+    labels: dict[str, str]
+    volume_count: int
+    volume_size: str
+
+
+def run(*argv: str, check: bool = True, timeout: float = 60, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    done = subprocess.run(argv, input=stdin, capture_output=True, timeout=timeout)
+    if check and done.returncode != 0:
+        raise RealNodeError(f"{' '.join(argv)}: {done.stderr.decode(errors='replace').strip()}")
+    return done
+
+
+class RealNode:
+    def __init__(self, state_dir: Path, spec: NodeSpec, processes: ProcessTable, binary: Callable[[str], str],
+                 progress: Callable[[str], None] = print):
+        self.spec = spec
+        self.dir = state_dir / "realnode"
+        self.pki = state_dir / "pki"
+        self.processes = processes
+        self.binary = binary
+        self.progress = progress
+
+    # -- paths -------------------------------------------------------------------------------
+
+    @property
+    def socket(self) -> Path:
+        return self.dir / "containerd" / "containerd.sock"
+
+    @property
+    def kubelet_dir(self) -> Path:
+        return self.dir / "kubelet"
+
+    def volume_path(self, disk: int) -> Path:
+        return self.dir / "disks" / f"disk{disk}"
+
+    def ctr(self, *args: str, timeout: float = 120, stdin: bytes | None = None,
+            check: bool = True) -> subprocess.CompletedProcess:
+        return run("ctr", "--address", str(self.socket), "--namespace", "k8s.io", *args, timeout=timeout,
+                   stdin=stdin, check=check)
+
+    # -- start -------------------------------------------------------------------------------
+
+    def check_host(self) -> None:
+        """Refuses, with the reason, a machine where the node cannot run."""
+        if os.geteuid() != 0:
+            raise RealNodeError("a real node needs root (containerd, network and cgroups)")
+        for program in ("containerd", "ctr", "containerd-shim-runc-v2", "iptables", "iptables-save", "conntrack"):
+            if run("sh", "-c", f"command -v {program}", check=False).returncode != 0:
+                raise RealNodeError(f"{program} is missing: run hack/install-system-deps.sh")
+        for path in (RUNC, f"{CNI_BIN_DIR}/bridge", f"{CNI_BIN_DIR}/host-local", f"{CNI_BIN_DIR}/loopback"):
+            if not Path(path).exists():
+                raise RealNodeError(f"{path} is missing: run hack/install-system-deps.sh")
+        if Path(f"/sys/class/net/{BRIDGE}").exists() and not (self.dir / "network.json").exists():
+            raise RealNodeError(f"bridge {BRIDGE} exists already: another local cluster with a real node runs "
+                                "on this machine (stop it with its `ccp-localcluster down`)")
+
+    def prepare(self, apiserver_port: int) -> None:
+        """Credentials, configuration files and the node's network, before the API server starts
+        (it advertises the node's address)."""
+        self.check_host()
+        pki.create_node(self.pki, self.spec.name, NODE_IP)
+        for directory in ("containerd", "kubelet", "pod-logs", "cni/net.d", "cni/ipam", "disks"):
+            (self.dir / directory).mkdir(parents=True, exist_ok=True)
+        for disk in range(self.spec.volume_count):
+            self.volume_path(disk).mkdir(parents=True, exist_ok=True)
+        self._write_configs(apiserver_port)
+        self._network_up()
+
+    def start(self) -> None:
+        """Starts containerd, loads the node's images, then the kubelet and kube-proxy."""
+        for name in PROCESSES:
+            if self.processes.alive(name):
+                self.progress(f"{name}: already running")
+                continue
+            step = time.monotonic()
+            self.processes.start(name, self._argv(name), cwd=self.dir)
+            if name == "containerd":
+                self._wait_containerd()
+                self.load_images([images.PAUSE, images.COREDNS])
+            else:
+                self._wait_healthy(name)
+            self.progress(f"{name}: started in {time.monotonic() - step:.1f}s")
+
+    def _wait_healthy(self, name: str, timeout: float = 120) -> None:
+        url = HEALTH_URLS[name]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.processes.exited(name):
+                raise RealNodeError(f"{name} exited during start-up; its log ends with:\n"
+                                    f"{self.processes.log_tail(name)}")
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.25)
+        raise RealNodeError(f"{name} not healthy at {url} after {timeout:.0f}s; log: {self.processes.log_path(name)}")
+
+    def _wait_containerd(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.processes.exited("containerd"):
+                raise RealNodeError(f"containerd exited during start-up:\n{self.processes.log_tail('containerd')}")
+            if self.socket.exists() and run("ctr", "--address", str(self.socket), "version", check=False).returncode == 0:
+                return
+            time.sleep(0.2)
+        raise RealNodeError(f"containerd did not answer on {self.socket} within {timeout:.0f}s")
+
+    def load_images(self, names: list[str]) -> None:
+        """Builds the named images where missing (docker) and imports them into the node's
+        containerd, unless it holds them already at the same image id."""
+        present = set(self.ctr("images", "ls", "-q").stdout.decode().split())
+        for name in names:
+            reference = images.build(name, progress=self.progress)
+            if reference in present:
+                continue
+            step = time.monotonic()
+            saved = subprocess.run([images.DOCKER, "save", reference], capture_output=True, check=True, timeout=900).stdout
+            self.ctr("images", "import", "--no-unpack=false", "-", stdin=saved, timeout=900)
+            self.progress(f"image {reference}: loaded into the node in {time.monotonic() - step:.1f}s")
+
+    # -- configuration -----------------------------------------------------------------------
+
+    def _write_configs(self, apiserver_port: int) -> None:
+        server = f"https://127.0.0.1:{apiserver_port}"
+        for stem, identity in (("kubelet", pki.node_identity(self.spec.name)), ("kube-proxy", pki.KUBE_PROXY)):
+            path = self.dir / f"{stem}.kubeconfig"
+            path.write_text(yaml.safe_dump(kubeconfig(server, self.pki, identity), sort_keys=False))
+            path.chmod(0o600)
+        (self.dir / "containerd" / "config.toml").write_text(containerd_config(self.dir, images.reference(images.PAUSE)))
+        (self.dir / "cni" / "net.d" / "10-ccp-pods.conflist").write_text(json.dumps(cni_config(self.dir), indent=2))
+        # Pods of dnsPolicy Default get no nameserver: nothing resolves names outside the cluster.
+        (self.dir / "resolv.conf").write_text("")
+        (self.dir / "kubelet.yaml").write_text(yaml.safe_dump(kubelet_config(self.dir, self.pki, self.spec.name,
+                                                                             self.socket), sort_keys=False))
+        (self.dir / "kube-proxy.yaml").write_text(yaml.safe_dump(kube_proxy_config(self.dir, self.spec.name),
+                                                                 sort_keys=False))
+
+    def _argv(self, name: str) -> list[str]:
+        if name == "containerd":
+            return ["/usr/bin/containerd", f"--config={self.dir / 'containerd' / 'config.toml'}", "--log-level=warn"]
+        if name == "kubelet":
+            labels = ",".join(f"{key}={value}" for key, value in sorted(self.spec.labels.items()))
+            return [self.binary("kubelet"), f"--config={self.dir / 'kubelet.yaml'}",
+                    f"--kubeconfig={self.dir / 'kubelet.kubeconfig'}", f"--root-dir={self.kubelet_dir}",
+                    f"--cert-dir={self.kubelet_dir / 'pki'}", f"--hostname-override={self.spec.name}",
+                    f"--node-ip={NODE_IP}", f"--node-labels={labels}", "--v=1"]
+        if name == "kube-proxy":
+            return [self.binary("kube-proxy"), f"--config={self.dir / 'kube-proxy.yaml'}", "--v=1"]
+        raise ValueError(name)
+
+    # -- network -----------------------------------------------------------------------------
+
+    def _network_up(self) -> None:
+        """The bridge with the node's address, forwarding on (recorded, to restore it), and the
+        guard chain that keeps pod traffic on this machine."""
+        record = self.dir / "network.json"
+        if not record.exists():
+            forwarding = Path("/proc/sys/net/ipv4/ip_forward").read_text().strip()
+            record.write_text(json.dumps({"ip_forward": forwarding}))
+        if not Path(f"/sys/class/net/{BRIDGE}").exists():
+            run("ip", "link", "add", BRIDGE, "type", "bridge")
+        if NODE_IP not in run("ip", "-4", "-o", "addr", "show", "dev", BRIDGE).stdout.decode():
+            run("ip", "addr", "add", f"{NODE_IP}/24", "dev", BRIDGE)
+        run("ip", "link", "set", BRIDGE, "up")
+        Path("/proc/sys/net/ipv4/ip_forward").write_text("1")
+        if run("iptables", "-w", "-n", "-L", GUARD_CHAIN, check=False).returncode != 0:
+            run("iptables", "-w", "-N", GUARD_CHAIN)
+            run("iptables", "-w", "-A", GUARD_CHAIN, "-s", CLUSTER_POD_CIDR, "!", "-d", CLUSTER_POD_CIDR,
+                "-j", "REJECT", "--reject-with", "icmp-net-prohibited")
+        if run("iptables", "-w", "-C", "FORWARD", "-j", GUARD_CHAIN, check=False).returncode != 0:
+            run("iptables", "-w", "-I", "FORWARD", "1", "-j", GUARD_CHAIN)
+
+    # -- teardown ----------------------------------------------------------------------------
+
+    def teardown(self) -> list[str]:
+        """Stops the node and undoes its changes to the host; returns the programs stopped."""
+        stopped = self.processes.stop_all(["kubelet"])
+        if self.processes.alive("containerd"):
+            self._kill_pods()
+        stopped += self.processes.stop_all(["kube-proxy", "containerd"])
+        if Path(self.binary("kube-proxy")).exists():
+            run(self.binary("kube-proxy"), "--cleanup", f"--config={self.dir / 'kube-proxy.yaml'}", check=False)
+        self._kill_leftovers()
+        self._unmount_all()
+        self._remove_cgroups()
+        self._network_down()
+        return stopped
+
+    def _kill_pods(self) -> None:
+        """Kills every container and sandbox of the node through its containerd (what it cannot
+        reach, _kill_leftovers finds by cgroup)."""
+        listing = self.ctr("tasks", "ls", "-q", timeout=30, check=False)
+        tasks = [line.split()[0] for line in listing.stdout.decode().splitlines() if line.strip()]
+        for task in tasks:
+            self.ctr("tasks", "kill", "--all", "--signal", "SIGKILL", task, timeout=30, check=False)
+        deadline = time.monotonic() + 30
+        for task in tasks:
+            while self.ctr("tasks", "rm", "--force", task, timeout=30, check=False).returncode != 0:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+
+    def _kill_leftovers(self) -> None:
+        """Kills what outlived containerd: its shims (they name its socket) and any process still
+        in the node's pod cgroups."""
+        address = str(self.socket)
+        victims: set[int] = set()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if address.encode() in argv:
+                victims.add(int(entry.name))
+        for procs in _kubepods_dirs():
+            try:
+                victims.update(int(pid) for pid in (procs / "cgroup.procs").read_text().split())
+            except OSError:
+                continue
+        for pid in victims:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in victims):
+            for pid in victims:
+                try:
+                    os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    pass
+            time.sleep(0.1)
+
+    def _unmount_all(self) -> None:
+        """Unmounts everything mounted under the node's directory, deepest first."""
+        prefix = str(self.dir) + "/"
+        for _ in range(5):
+            mounts = [point for point in _mount_points() if point.startswith(prefix)]
+            if not mounts:
+                return
+            for point in sorted(mounts, key=len, reverse=True):
+                if run("umount", point, check=False).returncode != 0:
+                    run("umount", "-l", point, check=False)
+        left = [point for point in _mount_points() if point.startswith(prefix)]
+        if left:
+            raise RealNodeError(f"cannot unmount {left[:3]}")
+
+    def _remove_cgroups(self) -> None:
+        for directory in sorted(_kubepods_dirs(), key=lambda path: len(path.parts), reverse=True):
+            try:
+                directory.rmdir()
+            except OSError:
+                pass
+
+    def _network_down(self) -> None:
+        remove_chains(CHAIN_PREFIXES)
+        if Path(f"/sys/class/net/{BRIDGE}").exists():
+            run("ip", "link", "del", BRIDGE, check=False)
+        record = self.dir / "network.json"
+        if record.exists():
+            Path("/proc/sys/net/ipv4/ip_forward").write_text(json.loads(record.read_text())["ip_forward"])
+            record.unlink()
+
+
+# -- host helpers --------------------------------------------------------------------------------
+
+def _mount_points() -> list[str]:
+    points = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        point = line.split()[4]
+        points.append(point.encode().decode("unicode_escape"))
+    return points
+
+
+def _kubepods_dirs() -> list[Path]:
+    """The kubelet's pod cgroups in every cgroup v1 hierarchy (and the unified one)."""
+    found = []
+    if not CGROUP_ROOT.exists():
+        return found
+    roots = [CGROUP_ROOT / KUBEPODS] + [hierarchy / KUBEPODS for hierarchy in CGROUP_ROOT.iterdir()]
+    for root in roots:
+        if root.is_dir():
+            found += [Path(directory) for directory, _, _ in os.walk(root)]
+    return found
+
+
+def iptables_chains(binary: str, table: str) -> list[str]:
+    done = run(binary + "-save", "-t", table, check=False)
+    return [line[1:].split()[0] for line in done.stdout.decode().splitlines() if line.startswith(":")]
+
+
+def remove_chains(prefixes: tuple[str, ...]) -> None:
+    """Removes every chain whose name has one of `prefixes`, and the rules that jump to them, in
+    every table of iptables and ip6tables."""
+    for binary in ("iptables", "ip6tables"):
+        for table in IPTABLES_TABLES:
+            chains = iptables_chains(binary, table)
+            ours = [chain for chain in chains if chain.startswith(prefixes)]
+            if not ours:
+                continue
+            for chain in chains:
+                if chain in ours:
+                    continue
+                for rule in run(binary, "-w", "-t", table, "-S", chain, check=False).stdout.decode().splitlines():
+                    words = rule.split()
+                    if "-j" in words and words[words.index("-j") + 1] in ours:
+                        run(binary, "-w", "-t", table, "-D", *words[1:], check=False)
+            for chain in ours:
+                run(binary, "-w", "-t", table, "-F", chain, check=False)
+            for chain in ours:
+                run(binary, "-w", "-t", table, "-X", chain, check=False)
+
+
+def leftovers(state_dir: Path) -> list[str]:
+    """What of a real node is still on the host (for tests of `down`): processes naming the state
+    directory, mounts under it, the bridge, chains of the node's programs, pod cgroups."""
+    found = []
+    marker = str(state_dir).encode()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                argv = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if marker in argv and int(entry.name) != os.getpid():
+                command = argv.replace(b"\0", b" ").decode(errors="replace")[:120]
+                found.append(f"process {entry.name}: {command}")
+    found += [f"mount {point}" for point in _mount_points() if point.startswith(str(state_dir) + "/")]
+    if Path(f"/sys/class/net/{BRIDGE}").exists():
+        found.append(f"bridge {BRIDGE}")
+    for binary in ("iptables", "ip6tables"):
+        for table in IPTABLES_TABLES:
+            found += [f"{binary} chain {table}/{chain}" for chain in iptables_chains(binary, table)
+                      if chain.startswith(CHAIN_PREFIXES)]
+    found += [f"cgroup {directory}" for directory in _kubepods_dirs()]
+    return found
+
+
+# -- pure builders -------------------------------------------------------------------------------
+
+def kubeconfig(server: str, pki_dir: Path, identity: pki.ClientIdentity) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1", "kind": "Config",
+        "clusters": [{"name": "ccp-local", "cluster": {"server": server,
+                                                      "certificate-authority": str(pki_dir / "ca.crt")}}],
+        "users": [{"name": identity.user, "user": {"client-certificate": str(pki_dir / f"{identity.name}.crt"),
+                                                   "client-key": str(pki_dir / f"{identity.name}.key")}}],
+        "contexts": [{"name": "ccp-local", "context": {"cluster": "ccp-local", "user": identity.user}}],
+        "current-context": "ccp-local",
+    }
+
+
+def containerd_config(node_dir: Path, sandbox_image: str) -> str:
+    """containerd 1.6's configuration (version 2) for the node's own instance."""
+    base = node_dir / "containerd"
+    cri = 'plugins."io.containerd.grpc.v1.cri"'
+    return f"""version = 2
+root = "{base / 'root'}"
+state = "{base / 'state'}"
+# This machine refuses a negative oom_score_adj.
+oom_score = 0
+disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
+                    "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs",
+                    "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
+
+[grpc]
+  address = "{base / 'containerd.sock'}"
+
+[ttrpc]
+  address = "{base / 'containerd.sock.ttrpc'}"
+
+[debug]
+  address = ""
+
+[metrics]
+  address = ""
+
+[plugins."io.containerd.internal.v1.opt"]
+  path = "{base / 'opt'}"
+
+[{cri}]
+  # No registry serves it here: the project's own pause program, built and loaded by `up`.
+  sandbox_image = "{sandbox_image}"
+  # Without it every sandbox fails ("can't get final child's PID from pipe: EOF"): this
+  # machine refuses negative oom_score_adj, which containers of Guaranteed pods ask for.
+  restrict_oom_score_adj = true
+  # Pod network namespaces under the state directory, where teardown finds them.
+  netns_mounts_under_state_dir = true
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+  enable_selinux = false
+  max_container_log_line_size = 16384
+
+[{cri}.containerd]
+  snapshotter = "overlayfs"
+  default_runtime_name = "runc"
+
+[{cri}.containerd.runtimes.runc]
+  runtime_type = "io.containerd.runc.v2"
+
+[{cri}.containerd.runtimes.runc.options]
+  BinaryName = "{RUNC}"
+  Root = "{base / 'runc'}"
+  SystemdCgroup = false
+
+[{cri}.cni]
+  bin_dir = "{CNI_BIN_DIR}"
+  conf_dir = "{node_dir / 'cni' / 'net.d'}"
+  max_conf_num = 1
+"""
+
+
+def cni_config(node_dir: Path) -> dict[str, Any]:
+    """Bridge networking for the node's pods: a /24 of the cluster's pod range, the bridge as
+    their gateway, hairpin so a pod reaches itself through a Service, and no masquerading."""
+    return {
+        "cniVersion": "1.0.0",
+        "name": "ccp-pods",
+        "plugins": [
+            {"type": "bridge", "bridge": BRIDGE, "isGateway": True, "ipMasq": False, "hairpinMode": True,
+             "ipam": {"type": "host-local", "dataDir": str(node_dir / "cni" / "ipam"),
+                      "ranges": [[{"subnet": NODE_POD_SUBNET, "gateway": NODE_IP}]],
+                      "routes": [{"dst": "0.0.0.0/0"}]}},
+            {"type": "portmap", "capabilities": {"portMappings": True}},
+        ],
+    }
+
+
+def kubelet_config(node_dir: Path, pki_dir: Path, node: str, socket: Path) -> dict[str, Any]:
+    return {
+        "apiVersion": "kubelet.config.k8s.io/v1beta1",
+        "kind": "KubeletConfiguration",
+        # This machine has cgroup v1, supported with a warning until Kubernetes 1.38, and
+        # containerd is set up with cgroupfs (no systemd here).
+        "failCgroupV1": False,
+        "cgroupDriver": "cgroupfs",
+        "containerRuntimeEndpoint": f"unix://{socket}",
+        "address": NODE_IP,
+        "port": KUBELET_PORT,
+        "readOnlyPort": 0,
+        "healthzBindAddress": "127.0.0.1",
+        "healthzPort": KUBELET_HEALTHZ_PORT,
+        "tlsCertFile": str(pki_dir / f"node-{node}-serving.crt"),
+        "tlsPrivateKeyFile": str(pki_dir / f"node-{node}-serving.key"),
+        "authentication": {"anonymous": {"enabled": False}, "webhook": {"enabled": True},
+                           "x509": {"clientCAFile": str(pki_dir / "ca.crt")}},
+        "authorization": {"mode": "Webhook"},
+        "clusterDomain": CLUSTER_DOMAIN,
+        "clusterDNS": [DNS_SERVICE_IP],
+        "resolvConf": str(node_dir / "resolv.conf"),
+        "podLogsDir": str(node_dir / "pod-logs"),
+        "staticPodPath": "",
+        "oomScoreAdj": 0,
+        # Images come from `docker save`, not from a registry: none may be collected.
+        "imageGCHighThresholdPercent": 100,
+        "imageGCLowThresholdPercent": 99,
+        "evictionHard": {"memory.available": "200Mi", "nodefs.available": "2%", "imagefs.available": "2%",
+                         "nodefs.inodesFree": "2%"},
+        "serializeImagePulls": False,
+        "maxPods": 110,
+        "failSwapOn": False,
+    }
+
+
+def kube_proxy_config(node_dir: Path, node: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "kubeproxy.config.k8s.io/v1alpha1",
+        "kind": "KubeProxyConfiguration",
+        "clientConnection": {"kubeconfig": str(node_dir / "kube-proxy.kubeconfig")},
+        "mode": "iptables",
+        "hostnameOverride": node,
+        "clusterCIDR": CLUSTER_POD_CIDR,
+        "healthzBindAddress": f"127.0.0.1:{KUBE_PROXY_HEALTHZ_PORT}",
+        "metricsBindAddress": f"127.0.0.1:{KUBE_PROXY_METRICS_PORT}",
+        # NodePorts on the node's address only: never on loopback (that would need
+        # route_localnet) nor on this machine's outside address.
+        "nodePortAddresses": [f"{NODE_IP}/32"],
+        "iptables": {"localhostNodePorts": False},
+        "oomScoreAdj": 0,
+        # Leave the host's conntrack settings as they are.
+        "conntrack": {"maxPerCore": 0, "min": 0, "tcpEstablishedTimeout": "0s", "tcpCloseWaitTimeout": "0s"},
+    }
+
+
+def coredns_manifests(image: str, node: str) -> list[dict[str, Any]]:
+    """CoreDNS on the real node: its account and permissions, its Corefile (the cluster domain
+    only: no forwarding, so no query leaves this machine), the Deployment and the kube-dns Service
+    at the kubelet's clusterDNS address."""
+    labels = {"k8s-app": "kube-dns", "app.kubernetes.io/name": "coredns"}
+    namespace = "kube-system"
+    corefile = (".:53 {\n    errors\n    health {\n        lameduck 5s\n    }\n    ready\n"
+                f"    kubernetes {CLUSTER_DOMAIN} in-addr.arpa ip6.arpa {{\n        pods insecure\n"
+                "        fallthrough in-addr.arpa ip6.arpa\n        ttl 30\n    }\n"
+                "    prometheus :9153\n    cache 30\n    reload\n    loadbalance\n}\n")
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "coredns", "namespace": namespace}},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "system:coredns"},
+         "rules": [{"apiGroups": [""], "resources": ["endpoints", "services", "pods", "namespaces"],
+                    "verbs": ["list", "watch"]},
+                   {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["list", "watch"]}]},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+         "metadata": {"name": "system:coredns"},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "system:coredns"},
+         "subjects": [{"kind": "ServiceAccount", "name": "coredns", "namespace": namespace}]},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "coredns", "namespace": namespace},
+         "data": {"Corefile": corefile}},
+        {"apiVersion": "apps/v1", "kind": "Deployment",
+         "metadata": {"name": "coredns", "namespace": namespace, "labels": labels},
+         "spec": {
+             "replicas": 1,
+             "selector": {"matchLabels": {"k8s-app": "kube-dns"}},
+             "template": {
+                 "metadata": {"labels": labels},
+                 "spec": {
+                     "serviceAccountName": "coredns",
+                     "priorityClassName": "system-cluster-critical",
+                     "nodeSelector": {"kubernetes.io/hostname": node},
+                     "dnsPolicy": "Default",
+                     "containers": [{
+                         "name": "coredns", "image": image, "imagePullPolicy": "Never",
+                         "args": ["-conf", "/etc/coredns/Corefile"],
+                         "ports": [{"name": "dns", "containerPort": 53, "protocol": "UDP"},
+                                   {"name": "dns-tcp", "containerPort": 53, "protocol": "TCP"},
+                                   {"name": "metrics", "containerPort": 9153, "protocol": "TCP"}],
+                         "resources": {"requests": {"cpu": "50m", "memory": "70Mi"}, "limits": {"memory": "170Mi"}},
+                         "volumeMounts": [{"name": "config", "mountPath": "/etc/coredns", "readOnly": True}],
+                         "livenessProbe": {"httpGet": {"path": "/health", "port": 8080}, "initialDelaySeconds": 10,
+                                           "periodSeconds": 10, "failureThreshold": 5},
+                         "readinessProbe": {"httpGet": {"path": "/ready", "port": 8181}, "periodSeconds": 2},
+                         "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                                             "capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}},
+                     }],
+                     "volumes": [{"name": "config", "configMap": {"name": "coredns"}}],
+                 },
+             },
+         }},
+        {"apiVersion": "v1", "kind": "Service",
+         "metadata": {"name": "kube-dns", "namespace": namespace, "labels": labels},
+         "spec": {"clusterIP": DNS_SERVICE_IP, "selector": {"k8s-app": "kube-dns"},
+                  "ports": [{"name": "dns", "port": 53, "protocol": "UDP"},
+                            {"name": "dns-tcp", "port": 53, "protocol": "TCP"},
+                            {"name": "metrics", "port": 9153, "protocol": "TCP"}]}},
+    ]
