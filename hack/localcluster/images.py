@@ -126,6 +126,14 @@ def present(image: str) -> bool:
     return _docker("image", "inspect", image, timeout=30).returncode == 0
 
 
+def image_id(image: str) -> str:
+    """The image's id (its configuration's digest): it changes whenever the image does."""
+    done = _docker("image", "inspect", "--format", "{{.Id}}", image, timeout=30)
+    if done.returncode != 0:
+        raise ImageError(f"no image {image}: {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
 def _debian_base(progress: Callable[[str], None]) -> str:
     """The Debian userland from debootstrap, imported once as LOCAL_REGISTRY/debian:<suite>."""
     image = reference(DEBIAN)

@@ -1,9 +1,10 @@
-"""The operator as users install it: the chart by `helm install`, then the operator process run
-beside the cluster with the chart's ServiceAccount credentials (a token from the TokenRequest
-API), so that the chart's RBAC is exactly what it runs with.
+"""The operator as users install it: the chart by `helm install`.
 
-The chart's own Deployment runs too, but its pods are KWOK's: they run nothing. The process
-started here takes their place, with the same arguments the chart gives them.
+On a cluster with a real node, the chart's Deployment runs the operator's image (built here and
+loaded into the node) as real pods on that node. On a KWOK-only cluster the chart's pods are
+KWOK's and run nothing: the operator process is then started beside the cluster with the chart's
+ServiceAccount credentials (a token from the TokenRequest API) and the same arguments the chart
+gives its pods, so that the chart's RBAC is exactly what it runs with.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Any
 import yaml
 from kubernetes import client, config
 
-from .cluster import LocalCluster, free_port, tools_bin_dir
+from . import images
+from .cluster import ClusterError, LocalCluster, free_port, tools_bin_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "openstack-ccp-operator"
@@ -31,8 +33,11 @@ TOKEN_SECONDS = 24 * 3600
 
 
 def helm(kubeconfig: Path, *args: str, timeout: float = 300) -> str:
-    return subprocess.run([str(tools_bin_dir() / "helm"), "--kubeconfig", str(kubeconfig), *args],
-                          capture_output=True, text=True, check=True, timeout=timeout).stdout
+    done = subprocess.run([str(tools_bin_dir() / "helm"), "--kubeconfig", str(kubeconfig), *args],
+                          capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        raise ClusterError(f"helm {' '.join(args[:2])} failed: {done.stderr.strip()}\n{done.stdout[-3000:]}")
+    return done.stdout
 
 
 def install_chart(kubeconfig: Path, values: dict[str, Any] | None = None, release: str = RELEASE,
@@ -88,3 +93,21 @@ def install_and_start(cluster: LocalCluster) -> tuple[int, int]:
     record = cluster.processes.start(PROCESS, [*env, *operator_argv(port, "--all-namespaces")],
                                      cwd=cluster.state_dir)
     return record.pid, port
+
+
+def install_in_cluster(cluster: LocalCluster, values: dict[str, Any] | None = None) -> str:
+    """Installs the chart with the operator's image built here, its pods on the real node (where
+    the image is); returns once they are Ready. Returns the image."""
+    node = cluster.real_node()
+    if node is None:
+        raise ClusterError("the operator runs in-cluster only on a cluster with a real node (up --real-nodes 1)")
+    reference, = node.load_images(["operator"])
+    repository, tag = reference.rsplit(":", 1)
+    install_chart(cluster.kubeconfig, {
+        "image": {"repository": repository, "tag": tag, "pullPolicy": "Never"},
+        "nodeSelector": {"kubernetes.io/hostname": node.spec.name},
+        # A rebuilt image keeps its tag: its id in the pod template rolls the pods onto it.
+        "podAnnotations": {"ccp.local/image-id": images.image_id(reference)},
+        **(values or {}),
+    })
+    return f"{repository}:{tag}"

@@ -179,18 +179,26 @@ class RealNode:
             time.sleep(0.2)
         raise RealNodeError(f"containerd did not answer on {self.socket} within {timeout:.0f}s")
 
-    def load_images(self, names: list[str]) -> None:
-        """Builds the named images where missing (docker) and imports them into the node's
-        containerd, unless it holds them already at the same image id."""
-        present = set(self.ctr("images", "ls", "-q").stdout.decode().split())
+    def load_images(self, names: list[str], release: str = images.DEFAULT_RELEASE) -> list[str]:
+        """Builds the named images (docker's cache makes an unchanged one quick) and imports into
+        the node's containerd each one it does not hold at the same image id; returns their
+        references."""
+        record = self.dir / "images.json"
+        loaded = json.loads(record.read_text()) if record.exists() else {}
+        references = []
         for name in names:
-            reference = images.build(name, progress=self.progress)
-            if reference in present:
+            reference = images.build(name, release, progress=self.progress)
+            references.append(reference)
+            image_id = images.image_id(reference)
+            if loaded.get(reference) == image_id:
                 continue
             step = time.monotonic()
             saved = subprocess.run([images.DOCKER, "save", reference], capture_output=True, check=True, timeout=900).stdout
-            self.ctr("images", "import", "--no-unpack=false", "-", stdin=saved, timeout=900)
+            self.ctr("images", "import", "-", stdin=saved, timeout=900)
+            loaded[reference] = image_id
+            record.write_text(json.dumps(loaded, indent=2))
             self.progress(f"image {reference}: loaded into the node in {time.monotonic() - step:.1f}s")
+        return references
 
     # -- configuration -----------------------------------------------------------------------
 
@@ -249,8 +257,8 @@ class RealNode:
     def teardown(self) -> list[str]:
         """Stops the node and undoes its changes to the host; returns the programs stopped."""
         stopped = self.processes.stop_all(["kubelet"])
-        if self.processes.alive("containerd"):
-            self._kill_pods()
+        # Pods first (containerd would only ask them to stop, one by one), then their shims.
+        self._kill_leftovers()
         stopped += self.processes.stop_all(["kube-proxy", "containerd"])
         if Path(self.binary("kube-proxy")).exists():
             run(self.binary("kube-proxy"), "--cleanup", f"--config={self.dir / 'kube-proxy.yaml'}", check=False)
@@ -260,23 +268,9 @@ class RealNode:
         self._network_down()
         return stopped
 
-    def _kill_pods(self) -> None:
-        """Kills every container and sandbox of the node through its containerd (what it cannot
-        reach, _kill_leftovers finds by cgroup)."""
-        listing = self.ctr("tasks", "ls", "-q", timeout=30, check=False)
-        tasks = [line.split()[0] for line in listing.stdout.decode().splitlines() if line.strip()]
-        for task in tasks:
-            self.ctr("tasks", "kill", "--all", "--signal", "SIGKILL", task, timeout=30, check=False)
-        deadline = time.monotonic() + 30
-        for task in tasks:
-            while self.ctr("tasks", "rm", "--force", task, timeout=30, check=False).returncode != 0:
-                if time.monotonic() > deadline:
-                    break
-                time.sleep(0.2)
-
     def _kill_leftovers(self) -> None:
-        """Kills what outlived containerd: its shims (they name its socket) and any process still
-        in the node's pod cgroups."""
+        """Kills every process in the node's pod cgroups (containers and sandboxes) and
+        containerd's shims (they name its socket)."""
         address = str(self.socket)
         victims: set[int] = set()
         for entry in Path("/proc").iterdir():

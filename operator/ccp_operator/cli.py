@@ -88,7 +88,7 @@ def _stop_on_signals(stop: threading.Event) -> None:
         signal.signal(signum, lambda *_: stop.set())
 
 
-async def _operate(options: argparse.Namespace, health: Health) -> None:
+async def _operate(options: argparse.Namespace, health: Health, identity: str) -> None:
     async def beat() -> None:
         while True:
             health.loop_beat = time.monotonic()
@@ -96,8 +96,10 @@ async def _operate(options: argparse.Namespace, health: Health) -> None:
 
     beating = asyncio.create_task(beat())
     try:
+        # kopf would otherwise name itself after the user, and the image's numeric user has no
+        # passwd entry (getpass fails).
         await kopf.operator(clusterwide=not options.namespaces, namespaces=options.namespaces, standalone=True,
-                            ready_flag=health.watching)
+                            ready_flag=health.watching, identity=identity)
     finally:
         beating.cancel()
 
@@ -115,8 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     _stop_on_signals(stop)
     elector = None
+    identity = options.identity or f"{os.environ.get('POD_NAME') or os.uname().nodename}_{uuid.uuid4().hex[:8]}"
     if options.leader_election:
-        identity = options.identity or f"{os.environ.get('POD_NAME') or os.uname().nodename}_{uuid.uuid4().hex[:8]}"
         elector = LeaderElector(kube_access.connect((options.timings.retry_period, options.timings.renew_deadline)),
                                 options.lease_namespace, options.lease_name, identity, options.timings,
                                 on_lost=exit_on_lost)
@@ -144,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         max(5.0, options.watch_stale_after / 4), stop)).start()
     # kopf installs its own SIGTERM/SIGINT handlers for a graceful stop of the handlers.
     if not stop.is_set():
-        asyncio.run(_operate(options, health))
+        asyncio.run(_operate(options, health, identity))
     stop.set()
     if elector is not None:
         elector.release()

@@ -4,8 +4,9 @@ Alive means the replica is doing its job: a standby keeps looking at the Lease; 
 event loop turns, and its watches deliver what changed. The last is checked against the API
 server itself: every so often each kind is listed, and an object whose listed version the watch
 has not delivered, while the watch delivered nothing new for that object for `stale_after`
-seconds, means a stuck watch, so the kubelet restarts the pod. Ready means a standby waiting, or
-a leader whose watches have started.
+seconds, means a stuck watch, so the kubelet restarts the pod. Ready means a standby that reads
+the Lease (one that cannot reach the API server could not take over), or a leader whose watches
+have started.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ class Health:
         if not self.reconciling.is_set():
             if self.elector is not None:
                 since = now - self.elector.last_attempt
-                if since > max(30.0, 5 * self.elector.timings.retry_period):
+                if since > self._standby_patience:
                     problems.append(f"the standby has not looked at the Lease for {since:.0f}s")
         elif self.watching.is_set():
             if self.loop_beat is None or now - self.loop_beat > LOOP_STALE_AFTER:
@@ -96,8 +97,18 @@ class Health:
         details["problems"] = problems
         return not problems, details
 
+    @property
+    def _standby_patience(self) -> float:
+        return max(30.0, 5 * self.elector.timings.retry_period)
+
     def readiness(self) -> tuple[bool, dict[str, Any]]:
-        ready = not self.reconciling.is_set() or self.watching.is_set()
+        if self.reconciling.is_set():
+            ready = self.watching.is_set()
+        elif self.elector is not None:
+            read = self.elector.last_read
+            ready = read is not None and self.clock() - read <= self._standby_patience
+        else:
+            ready = True
         return ready, {"role": self.role, "watching": self.watching.is_set()}
 
 

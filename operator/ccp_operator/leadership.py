@@ -75,6 +75,7 @@ class LeaderElector:
         self._stop = threading.Event()
         self._lost = threading.Event()
         self.last_attempt = clock()
+        self.last_read: float | None = None  # our clock when the Lease was last read
 
     # -- one attempt -------------------------------------------------------------------------
 
@@ -83,6 +84,7 @@ class LeaderElector:
         started = self.clock()
         self.last_attempt = started
         lease = self.kube.get(LEASE.api_version, LEASE.kind, self.namespace, self.name)
+        self.last_read = started
         if lease is None:
             return self._write(started, None, {})
         spec = lease.get("spec") or {}

@@ -82,8 +82,9 @@ def test_a_deleted_object_is_forgotten(setup):
 class StandbyElector:
     timings = LeaseTimings()
 
-    def __init__(self, last_attempt):
+    def __init__(self, last_attempt, last_read=None):
         self.last_attempt = last_attempt
+        self.last_read = last_read
 
 
 def test_liveness_of_the_leader_needs_a_turning_loop_and_fresh_watches(setup):
@@ -108,7 +109,7 @@ def test_liveness_of_the_leader_needs_a_turning_loop_and_fresh_watches(setup):
 
 def test_a_standby_is_ready_and_alive_while_it_looks_at_the_lease(setup):
     clock, _, freshness = setup
-    elector = StandbyElector(last_attempt=clock.now)
+    elector = StandbyElector(last_attempt=clock.now, last_read=clock.now)
     health = Health(freshness, elector, clock=clock)
     assert health.readiness() == (True, {"role": "standby", "watching": False})
     clock.now += 29
@@ -122,3 +123,16 @@ def test_a_standby_is_ready_and_alive_while_it_looks_at_the_lease(setup):
 def test_lease_timings_must_be_ordered(timings):
     with pytest.raises(ValueError, match="retry period < renew deadline < lease duration"):
         LeaseTimings(*timings)
+
+
+def test_a_standby_that_cannot_read_the_lease_is_not_ready(setup):
+    """Found on the real node: a standby whose every request failed (here, TLS) counted as ready."""
+    clock, _, freshness = setup
+    elector = StandbyElector(last_attempt=clock.now)
+    health = Health(freshness, elector, clock=clock)
+    assert health.readiness()[0] is False and health.liveness()[0] is True
+    elector.last_read = clock.now
+    assert health.readiness()[0] is True
+    clock.now += 31
+    elector.last_attempt = clock.now
+    assert health.readiness()[0] is False

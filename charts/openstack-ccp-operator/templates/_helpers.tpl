@@ -21,6 +21,18 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- end -}}
 
+{{/* The `helm test` pod's: not the operator's name, so no Service, budget or ReplicaSet of the
+operator selects it. */}}
+{{- define "ccp.testLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}-test
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/component: test
+app.kubernetes.io/part-of: openstack-ccp-operator
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{- end -}}
+
 {{- define "ccp.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create -}}
 {{- default (include "ccp.fullname" .) .Values.serviceAccount.name -}}
