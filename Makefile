@@ -65,7 +65,7 @@ bench: tools system-deps venv
 # Every image from a Debian base made by debootstrap, built by Debian's docker daemon (started
 # without networking of its own by hack/docker-daemon.sh); the names are under ccp.local/.
 images: tools system-deps venv
-	$(PYTHON) -m localcluster.images --release $(RELEASE)
+	$(CLUSTER) images --release $(RELEASE)
 
 CONTAINER_TOOL ?= docker
 GALERA_IMAGE ?= ghcr.io/openstack-ccp/galera:0.1.0-mariadb-11.4

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 from . import nodes
 from .cluster import ClusterError, LocalCluster, default_state_dir
+from . import images
 from .images import ImageError
 from .realnode import RealNodeError
 
@@ -27,6 +29,11 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("status", help="which of the cluster's processes run")
     commands.add_parser("nodes", help="a summary of the nodes by role")
     commands.add_parser("kubeconfig", help="print the admin kubeconfig's path")
+    build = commands.add_parser("images", help="build the images the operator deploys, on this machine (docker)")
+    build.add_argument("--release", default=images.DEFAULT_RELEASE, choices=sorted(images.KOLLA_PACKAGES))
+    build.add_argument("names", nargs="*", default=list(images.DEFAULT_IMAGES), metavar="IMAGE",
+                       help=f"images to build with their bases (default: all the operator deploys; known: "
+                            f"{', '.join(images.RECIPES)})")
     args = parser.parse_args(argv)
 
     cluster = LocalCluster(args.state_dir)
@@ -47,7 +54,9 @@ def main(argv: list[str] | None = None) -> int:
             print(nodes.summary_table(nodes.node_summaries(cluster.core_api())))
         elif args.command == "kubeconfig":
             print(cluster.kubeconfig)
-    except (ClusterError, RealNodeError, ImageError, TimeoutError, ValueError) as exc:
+        elif args.command == "images":
+            images.build_all(args.names, args.release)
+    except (ClusterError, RealNodeError, ImageError, TimeoutError, ValueError, subprocess.TimeoutExpired) as exc:
         print(f"ccp-localcluster: error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -13,12 +13,10 @@ imports them (`docker save`); the control plane uses them through its image sett
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -79,6 +77,60 @@ def _kolla_tag(release: str) -> str:
     return f"{release}-{KOLLA_DISTRO}"
 
 
+@dataclass(frozen=True)
+class OpenStackService:
+    """One OpenStack service's images: its distribution on PyPI (at the release's version),
+    what all its components need, and per component image: its user and its own packages."""
+
+    package: str
+    components: dict[str, tuple[str, tuple[str, ...]]]
+    apt: tuple[str, ...] = ()
+    pip_extras: tuple[str, ...] = ()
+
+
+CEPH_CLIENT = ("ceph-common", "python3-rados", "python3-rbd", "qemu-utils")
+# Kolla's images of each service the operator deploys, named as Kolla names them.
+OPENSTACK: dict[str, OpenStackService] = {
+    "keystone": OpenStackService("keystone", {"keystone": ("keystone", ())}),
+    "placement": OpenStackService("openstack-placement", {"placement-api": ("placement", ())}),
+    "glance": OpenStackService("glance", {"glance-api": ("glance", ())}, apt=CEPH_CLIENT),
+    "cinder": OpenStackService("cinder", {
+        "cinder-api": ("cinder", ()), "cinder-scheduler": ("cinder", ()),
+        "cinder-volume": ("cinder", ()), "cinder-backup": ("cinder", ())}, apt=CEPH_CLIENT),
+    "neutron": OpenStackService("neutron", {
+        "neutron-server": ("neutron", ()),
+        "neutron-dhcp-agent": ("neutron", ("dnsmasq", "dnsmasq-utils")),
+        "neutron-l3-agent": ("neutron", ("keepalived", "haproxy", "iptables", "conntrack", "radvd")),
+        "neutron-metadata-agent": ("neutron", ("haproxy",))}, apt=("iproute2",)),
+    "nova": OpenStackService("nova", {
+        "nova-api": ("nova", ()), "nova-conductor": ("nova", ()), "nova-scheduler": ("nova", ()),
+        "nova-novncproxy": ("nova", ("novnc",))}, apt=CEPH_CLIENT),
+    "horizon": OpenStackService("horizon", {"horizon": ("horizon", ())},
+                                apt=("apache2", "libapache2-mod-wsgi-py3", "gettext")),
+}
+
+
+def _service_version(package: str, release: str) -> str:
+    from ccp_operator import releases
+    return releases.get(release).packages[package]
+
+
+def _openstack_recipes() -> list["Recipe"]:
+    recipes = []
+    for service, spec in OPENSTACK.items():
+        base = f"{service}-base"
+        recipes.append(Recipe(
+            base, "kolla/service", f"{KOLLA_REGISTRY}/{base}", _kolla_tag, base="openstack-base",
+            build_args=lambda release, service=service, spec=spec: {
+                "SERVICE": service, "PACKAGE": f"{spec.package}=={_service_version(spec.package, release)}",
+                "APT_PACKAGES": " ".join(spec.apt), "PIP_EXTRAS": " ".join(spec.pip_extras)}))
+        for component, (user, apt) in spec.components.items():
+            recipes.append(Recipe(
+                component, "kolla/component", f"{KOLLA_REGISTRY}/{component}", _kolla_tag, base=base,
+                build_args=lambda release, user=user, apt=apt: {"COMPONENT_USER": user, "APT_PACKAGES": " ".join(apt)}))
+    return recipes
+
+
 RECIPES: dict[str, Recipe] = {recipe.name: recipe for recipe in (
     Recipe(PAUSE, "pause", f"{LOCAL_REGISTRY}/pause", lambda release: versions()["PAUSE_VERSION"], tools=("pause",)),
     Recipe(COREDNS, "coredns", f"{LOCAL_REGISTRY}/coredns", lambda release: versions()["COREDNS_VERSION"],
@@ -89,9 +141,14 @@ RECIPES: dict[str, Recipe] = {recipe.name: recipe for recipe in (
     Recipe("kolla-base", "kolla/base", f"{KOLLA_REGISTRY}/base", _kolla_tag, base=DEBIAN,
            build_args=lambda release: {"KOLLA_VERSION": KOLLA_PACKAGES[release]}),
     Recipe("memcached", "kolla/memcached", f"{KOLLA_REGISTRY}/memcached", _kolla_tag, base="kolla-base"),
+    Recipe("kolla-toolbox", "kolla/kolla-toolbox", f"{KOLLA_REGISTRY}/kolla-toolbox", _kolla_tag, base="kolla-base"),
+    Recipe("openstack-base", "kolla/openstack-base", f"{KOLLA_REGISTRY}/openstack-base", _kolla_tag,
+           base="kolla-base"),
+    *_openstack_recipes(),
 )}
 # What `make images` builds: every image the operator deploys by default, and the node's own.
-DEFAULT_IMAGES = ("pause", "coredns", "operator", "memcached")
+DEFAULT_IMAGES = ("pause", "coredns", "operator", "memcached", "kolla-toolbox",
+                  *[component for spec in OPENSTACK.values() for component in spec.components])
 
 
 def operator_version() -> str:
@@ -214,26 +271,12 @@ def build(name: str, release: str = DEFAULT_RELEASE, progress: Callable[[str], N
     return image
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m localcluster.images",
-                                     description="Build the images the operator deploys, on this machine.")
-    parser.add_argument("--release", default=DEFAULT_RELEASE, choices=sorted(KOLLA_PACKAGES))
-    parser.add_argument("images", nargs="*", default=list(DEFAULT_IMAGES),
-                        help=f"images to build (default: {' '.join(DEFAULT_IMAGES)}; known: {' '.join(RECIPES)})")
-    args = parser.parse_args(argv)
-    unknown = [name for name in args.images if name not in RECIPES]
+def build_all(names: list[str], release: str = DEFAULT_RELEASE, progress: Callable[[str], None] = print) -> list[str]:
+    """Builds the named images (their bases first); returns their references."""
+    unknown = [name for name in names if name not in RECIPES]
     if unknown:
-        parser.error(f"unknown image(s) {', '.join(unknown)} (known: {', '.join(RECIPES)})")
+        raise ImageError(f"unknown image(s) {', '.join(unknown)} (known: {', '.join(RECIPES)})")
     start = time.monotonic()
-    try:
-        for name in args.images:
-            build(name, args.release)
-    except (ImageError, subprocess.TimeoutExpired) as exc:
-        print(f"images: error: {exc}", file=sys.stderr)
-        return 1
-    print(f"images: {len(_BUILT)} images of {args.release} ready in {time.monotonic() - start:.1f}s")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    references = [build(name, release, progress) for name in names]
+    progress(f"images: {len(references)} images of {release} ready in {time.monotonic() - start:.1f}s")
+    return references
