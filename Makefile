@@ -55,6 +55,7 @@ integration: tools system-deps venv
 
 bench: tools system-deps venv
 	$(PYTHON) bench/cluster_up_down.py --profile ra-1000
+	$(PYTHON) bench/real_node.py
 	$(PYTHON) bench/controlplane_ready.py
 	$(PYTHON) bench/upgrade_release.py
 	$(PYTHON) bench/operator_failover.py --rounds 10
