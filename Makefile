@@ -9,7 +9,7 @@ REAL_NODES ?= 0
 RELEASE ?= 2026.1
 PYTEST_ARGS ?=
 
-.PHONY: help tools system-deps venv up down nodes demo test unit integration bench images image-galera clean
+.PHONY: help tools system-deps venv up down nodes demo test unit integration bench images clean
 
 help:
 	@echo "make demo          the ra-1000 cluster, the operator, and examples/controlplane-1000.yaml Ready"
@@ -67,11 +67,6 @@ bench: tools system-deps venv
 # without networking of its own by hack/docker-daemon.sh); the names are under ccp.local/.
 images: tools system-deps venv
 	$(CLUSTER) images --release $(RELEASE)
-
-CONTAINER_TOOL ?= docker
-GALERA_IMAGE ?= ghcr.io/openstack-ccp/galera:0.1.0-mariadb-11.4
-image-galera:
-	$(CONTAINER_TOOL) build -t $(GALERA_IMAGE) images/galera
 
 clean:
 	rm -rf $(VENV) build *.egg-info operator/*.egg-info hack/*.egg-info

@@ -145,10 +145,16 @@ RECIPES: dict[str, Recipe] = {recipe.name: recipe for recipe in (
     Recipe("openstack-base", "kolla/openstack-base", f"{KOLLA_REGISTRY}/openstack-base", _kolla_tag,
            base="kolla-base"),
     *_openstack_recipes(),
+    Recipe("etcd", "etcd", f"{LOCAL_REGISTRY}/etcd", lambda release: versions()["ETCD_VERSION"], tools=("etcd",)),
+    Recipe("haproxy", "haproxy", f"{LOCAL_REGISTRY}/haproxy", lambda release: DEBIAN_SUITE, base=DEBIAN),
+    Recipe("rabbitmq", "rabbitmq", f"{LOCAL_REGISTRY}/rabbitmq", lambda release: DEBIAN_SUITE, base=DEBIAN),
+    Recipe("ceph", "ceph", f"{LOCAL_REGISTRY}/ceph", lambda release: DEBIAN_SUITE, base=DEBIAN),
+    Recipe("galera", "galera", f"{LOCAL_REGISTRY}/openstack-ccp/galera", lambda release: DEBIAN_SUITE, base=DEBIAN),
 )}
 # What `make images` builds: every image the operator deploys by default, and the node's own.
 DEFAULT_IMAGES = ("pause", "coredns", "operator", "memcached", "kolla-toolbox",
-                  *[component for spec in OPENSTACK.values() for component in spec.components])
+                  *[component for spec in OPENSTACK.values() for component in spec.components],
+                  "galera", "haproxy", "etcd", "rabbitmq", "ceph")
 
 
 def operator_version() -> str:
