@@ -20,7 +20,6 @@ import socket
 import ssl
 import subprocess
 import time
-import urllib.request
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
@@ -382,19 +381,6 @@ class LocalCluster:
 
     def _wait_healthy(self, name: str, timeout: float) -> None:
         url = self._health_url(name)
-        context = self._ssl_context(name) if url.startswith("https") else None
-        deadline = time.monotonic() + timeout
-        last_error = ""
-        while time.monotonic() < deadline:
-            if self.processes.exited(name):
-                raise ClusterError(f"{name} exited during start-up; its log ends with:\n"
-                                   f"{self.processes.log_tail(name)}")
-            try:
-                with urllib.request.urlopen(url, context=context, timeout=5) as response:
-                    if response.status == 200:
-                        return
-            except OSError as exc:
-                last_error = str(exc)
-            time.sleep(0.25)
-        raise ClusterError(f"{name} not healthy at {url} after {timeout:.0f}s ({last_error}); "
-                           f"log: {self.processes.log_path(name)}")
+        problem = self.processes.wait_http(name, url, timeout, self._ssl_context(name) if url.startswith("https") else None)
+        if problem:
+            raise ClusterError(problem)

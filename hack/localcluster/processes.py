@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import os
 import signal
+import ssl
 import subprocess
 import time
+import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -96,6 +98,22 @@ class ProcessTable:
         except ChildProcessError:
             pass
         return not is_alive(record)
+
+    def wait_http(self, name: str, url: str, timeout: float, context: ssl.SSLContext | None = None) -> str | None:
+        """Waits until `url` answers 200 while process `name` runs: None once it does, else why not."""
+        deadline = time.monotonic() + timeout
+        last_error = ""
+        while time.monotonic() < deadline:
+            if self.exited(name):
+                return f"{name} exited during start-up; its log ends with:\n{self.log_tail(name)}"
+            try:
+                with urllib.request.urlopen(url, context=context, timeout=5) as response:
+                    if response.status == 200:
+                        return None
+            except OSError as exc:
+                last_error = str(exc)
+            time.sleep(0.25)
+        return f"{name} not healthy at {url} after {timeout:.0f}s ({last_error}); log: {self.log_path(name)}"
 
     def log_tail(self, name: str, lines: int = 15) -> str:
         path = self.log_path(name)

@@ -24,7 +24,6 @@ import os
 import signal
 import subprocess
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -154,20 +153,9 @@ class RealNode:
             self.progress(f"{name}: started in {time.monotonic() - step:.1f}s")
 
     def _wait_healthy(self, name: str, timeout: float = 120) -> None:
-        url = HEALTH_URLS[name]
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.processes.exited(name):
-                raise RealNodeError(f"{name} exited during start-up; its log ends with:\n"
-                                    f"{self.processes.log_tail(name)}")
-            try:
-                with urllib.request.urlopen(url, timeout=5) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.25)
-        raise RealNodeError(f"{name} not healthy at {url} after {timeout:.0f}s; log: {self.processes.log_path(name)}")
+        problem = self.processes.wait_http(name, HEALTH_URLS[name], timeout)
+        if problem:
+            raise RealNodeError(problem)
 
     def _wait_containerd(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout

@@ -1,0 +1,85 @@
+"""The real node's configuration: the settings this kind of machine needs, and nothing that
+lets pod traffic or DNS queries leave it."""
+
+import ipaddress
+import tomllib
+from pathlib import Path
+
+from localcluster import images, nodes, realnode
+
+NODE_DIR = Path("/state/realnode")
+PKI = Path("/state/pki")
+
+
+def test_containerd_is_its_own_instance_with_the_measured_settings():
+    config = tomllib.loads(realnode.containerd_config(NODE_DIR, "ccp.local/pause:1.0.0"))
+    assert config["grpc"]["address"] == "/state/realnode/containerd/containerd.sock"
+    assert config["root"].startswith("/state/realnode/") and config["state"].startswith("/state/realnode/")
+    assert config["oom_score"] == 0
+    cri = config["plugins"]["io.containerd.grpc.v1.cri"]
+    assert cri["sandbox_image"] == "ccp.local/pause:1.0.0"
+    assert cri["restrict_oom_score_adj"] is True
+    assert cri["netns_mounts_under_state_dir"] is True
+    runc = cri["containerd"]["runtimes"]["runc"]
+    assert runc["options"]["SystemdCgroup"] is False
+    assert runc["options"]["Root"].startswith("/state/realnode/")
+    assert cri["cni"]["conf_dir"] == "/state/realnode/cni/net.d"
+    # The task service needs the v1 runtime plugin registered (containerd 1.6): never disabled.
+    assert "io.containerd.runtime.v1.linux" not in config["disabled_plugins"]
+
+
+def test_pods_get_the_bridge_as_gateway_and_are_never_masqueraded():
+    bridge, portmap = realnode.cni_config(NODE_DIR)["plugins"]
+    assert bridge["bridge"] == realnode.BRIDGE and bridge["isGateway"] and bridge["hairpinMode"]
+    assert bridge["ipMasq"] is False
+    assert bridge["ipam"]["ranges"] == [[{"subnet": realnode.NODE_POD_SUBNET, "gateway": realnode.NODE_IP}]]
+    assert portmap["type"] == "portmap"
+
+
+def test_the_kubelet_runs_on_cgroup_v1_with_certificates_of_the_cluster_ca():
+    config = realnode.kubelet_config(NODE_DIR, PKI, "real-0001", NODE_DIR / "containerd" / "containerd.sock")
+    assert config["failCgroupV1"] is False and config["cgroupDriver"] == "cgroupfs"
+    assert config["containerRuntimeEndpoint"] == "unix:///state/realnode/containerd/containerd.sock"
+    assert config["address"] == realnode.NODE_IP and config["readOnlyPort"] == 0
+    assert config["tlsCertFile"] == "/state/pki/node-real-0001-serving.crt"
+    assert config["authentication"]["anonymous"]["enabled"] is False
+    assert config["authorization"]["mode"] == "Webhook"
+    assert config["clusterDNS"] == [realnode.DNS_SERVICE_IP]
+    assert config["oomScoreAdj"] == 0
+    # Images come from `docker save`: the kubelet may never collect one.
+    assert config["imageGCHighThresholdPercent"] == 100
+
+
+def test_kube_proxy_exposes_node_ports_on_the_node_address_only():
+    config = realnode.kube_proxy_config(NODE_DIR, "real-0001")
+    assert config["mode"] == "iptables" and config["clusterCIDR"] == realnode.CLUSTER_POD_CIDR
+    assert config["nodePortAddresses"] == [f"{realnode.NODE_IP}/32"]
+    assert config["iptables"]["localhostNodePorts"] is False
+    assert config["oomScoreAdj"] == 0
+    assert config["conntrack"]["maxPerCore"] == 0
+
+
+def test_coredns_answers_for_the_cluster_domain_only_on_the_real_node():
+    manifests = {m["kind"]: m for m in realnode.coredns_manifests(images.reference(images.COREDNS), "real-0001")}
+    corefile = manifests["ConfigMap"]["data"]["Corefile"]
+    assert f"kubernetes {realnode.CLUSTER_DOMAIN} " in corefile
+    assert "forward" not in corefile
+    assert manifests["Service"]["spec"]["clusterIP"] == realnode.DNS_SERVICE_IP
+    pod = manifests["Deployment"]["spec"]["template"]["spec"]
+    assert pod["nodeSelector"] == {"kubernetes.io/hostname": "real-0001"}
+    assert pod["containers"][0]["imagePullPolicy"] == "Never"
+
+
+def test_the_pod_network_stays_clear_of_the_other_ranges():
+    pods = ipaddress.ip_network(realnode.CLUSTER_POD_CIDR)
+    for other in ("10.96.0.0/16", "10.128.0.0/12", "10.231.0.0/16"):  # Services, KWOK's pods, netns tests
+        assert not pods.overlaps(ipaddress.ip_network(other)), other
+    assert ipaddress.ip_address(realnode.NODE_IP) in ipaddress.ip_network(realnode.NODE_POD_SUBNET)
+
+
+def test_profiles_declare_the_role_of_their_real_node():
+    for name in nodes.available_profiles():
+        spec = nodes.load_profile(name).real_node
+        assert spec and spec["role"] in ("control-plane", "compute", "storage"), name
+        labels = nodes.role_labels(spec["role"], "rack-01")
+        assert labels[nodes.ROLE_LABEL] == spec["role"]
