@@ -150,7 +150,8 @@ class LocalCluster:
     # -- lifecycle -----------------------------------------------------------------------------
 
     def running(self) -> dict[str, bool]:
-        return {name: self.processes.alive(name) for name in COMPONENTS}
+        names = COMPONENTS + (list(realnode.PROCESSES) if self.real_node_count else [])
+        return {name: self.processes.alive(name) for name in names}
 
     def up(self, profile_name: str, timeout: float = 600.0, real_nodes: int = 0) -> nodes.Profile:
         """Starts whatever is not running, creates the profile's nodes and waits until Ready."""
