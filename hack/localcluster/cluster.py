@@ -250,25 +250,10 @@ class LocalCluster:
 
     # -- configuration -------------------------------------------------------------------------
 
-    def _kubeconfig_for(self, identity: pki.ClientIdentity) -> dict:
-        return {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [{"name": "ccp-local", "cluster": {
-                "server": f"https://127.0.0.1:{self.ports().apiserver}",
-                "certificate-authority": str(self._pki / "ca.crt")}}],
-            "users": [{"name": identity.user, "user": {
-                "client-certificate": str(self._pki / f"{identity.name}.crt"),
-                "client-key": str(self._pki / f"{identity.name}.key")}}],
-            "contexts": [{"name": "ccp-local", "context": {"cluster": "ccp-local", "user": identity.user}}],
-            "current-context": "ccp-local",
-        }
-
     def _write_configs(self) -> None:
         for identity in pki.CLIENT_IDENTITIES:
             path = self.kubeconfig if identity is pki.ADMIN else self.state_dir / f"{identity.name}.kubeconfig"
-            path.write_text(yaml.safe_dump(self._kubeconfig_for(identity), sort_keys=False))
-            path.chmod(0o600)
+            pki.write_kubeconfig(path, f"https://127.0.0.1:{self.ports().apiserver}", self._pki, identity)
         (self.state_dir / "audit-policy.yaml").write_text(yaml.safe_dump(AUDIT_POLICY, sort_keys=False))
         (self.state_dir / "kube-scheduler.yaml").write_text(yaml.safe_dump({
             "apiVersion": "kubescheduler.config.k8s.io/v1",

@@ -10,6 +10,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 # Addresses the serving certificate is valid for: loopback, and the in-cluster names and
 # first service IP that pods (and the operator's in-cluster config) use.
 SERVICE_CLUSTER_IP_RANGE = "10.96.0.0/16"
@@ -123,3 +125,18 @@ def create_node(pki: Path, node: str, address: str) -> None:
             "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n"
             f"extendedKeyUsage=serverAuth\nsubjectAltName=IP:{address},DNS:{node}\n",
         )
+
+
+def write_kubeconfig(path: Path, server: str, pki: Path, identity: ClientIdentity) -> None:
+    """A kubeconfig (readable by its owner alone) that authenticates as `identity` with its
+    client certificate and trusts the cluster CA."""
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "ccp-local", "cluster": {"server": server, "certificate-authority": str(pki / "ca.crt")}}],
+        "users": [{"name": identity.user, "user": {"client-certificate": str(pki / f"{identity.name}.crt"),
+                                                   "client-key": str(pki / f"{identity.name}.key")}}],
+        "contexts": [{"name": "ccp-local", "context": {"cluster": "ccp-local", "user": identity.user}}],
+        "current-context": "ccp-local",
+    }, sort_keys=False))
+    path.chmod(0o600)

@@ -181,21 +181,29 @@ class RealNode:
             if loaded.get(reference) == image_id:
                 continue
             step = time.monotonic()
-            saved = subprocess.run([images.DOCKER, "save", reference], capture_output=True, check=True, timeout=900).stdout
-            self.ctr("images", "import", "-", stdin=saved, timeout=900)
+            self._import(reference)
             loaded[reference] = image_id
             record.write_text(json.dumps(loaded, indent=2))
             self.progress(f"image {reference}: loaded into the node in {time.monotonic() - step:.1f}s")
         return references
+
+    def _import(self, reference: str) -> None:
+        """`docker save` streamed into the node's containerd."""
+        save = subprocess.Popen([images.DOCKER, "save", reference], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        imported = subprocess.run(["ctr", "--address", str(self.socket), "--namespace", "k8s.io", "images", "import",
+                                   "-"], stdin=save.stdout, capture_output=True, timeout=900)
+        save.stdout.close()
+        saved = save.wait(timeout=60)
+        if saved != 0 or imported.returncode != 0:
+            raise RealNodeError(f"loading {reference} into the node: {save.stderr.read().decode(errors='replace')}"
+                                f"{imported.stderr.decode(errors='replace')}".strip())
 
     # -- configuration -----------------------------------------------------------------------
 
     def _write_configs(self, apiserver_port: int) -> None:
         server = f"https://127.0.0.1:{apiserver_port}"
         for stem, identity in (("kubelet", pki.node_identity(self.spec.name)), ("kube-proxy", pki.KUBE_PROXY)):
-            path = self.dir / f"{stem}.kubeconfig"
-            path.write_text(yaml.safe_dump(kubeconfig(server, self.pki, identity), sort_keys=False))
-            path.chmod(0o600)
+            pki.write_kubeconfig(self.dir / f"{stem}.kubeconfig", server, self.pki, identity)
         (self.dir / "containerd" / "config.toml").write_text(containerd_config(self.dir, images.reference(images.PAUSE)))
         (self.dir / "cni" / "net.d" / "10-ccp-pods.conflist").write_text(json.dumps(cni_config(self.dir), indent=2))
         # Pods of dnsPolicy Default get no nameserver: nothing resolves names outside the cluster.
@@ -248,7 +256,8 @@ class RealNode:
         # Pods first (containerd would only ask them to stop, one by one), then their shims.
         self._kill_leftovers()
         stopped += self.processes.stop_all(["kube-proxy", "containerd"])
-        if Path(self.binary("kube-proxy")).exists():
+        if (self.dir / "kube-proxy.yaml").exists():
+            # Its own removal of its rules; remove_chains below sweeps whatever is left.
             run(self.binary("kube-proxy"), "--cleanup", f"--config={self.dir / 'kube-proxy.yaml'}", check=False)
         self._kill_leftovers()
         self._unmount_all()
@@ -395,18 +404,6 @@ def leftovers(state_dir: Path) -> list[str]:
 
 
 # -- pure builders -------------------------------------------------------------------------------
-
-def kubeconfig(server: str, pki_dir: Path, identity: pki.ClientIdentity) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1", "kind": "Config",
-        "clusters": [{"name": "ccp-local", "cluster": {"server": server,
-                                                      "certificate-authority": str(pki_dir / "ca.crt")}}],
-        "users": [{"name": identity.user, "user": {"client-certificate": str(pki_dir / f"{identity.name}.crt"),
-                                                   "client-key": str(pki_dir / f"{identity.name}.key")}}],
-        "contexts": [{"name": "ccp-local", "context": {"cluster": "ccp-local", "user": identity.user}}],
-        "current-context": "ccp-local",
-    }
-
 
 def containerd_config(node_dir: Path, sandbox_image: str) -> str:
     """containerd 1.6's configuration (version 2) for the node's own instance."""
