@@ -38,9 +38,9 @@ def build_times(names: list[str], release: str) -> dict[str, float]:
     times: dict[str, float] = {}
 
     def record(message: str) -> None:
-        # "image <reference>: built in 12.3s" (or "debootstrap and import in ...")
-        reference, _, rest = message.removeprefix("image ").partition(": ")
-        if rest:
+        # "image <reference>: built in 12.3s" (or "debootstrap and import in ..."), not the summary
+        if message.startswith("image "):
+            reference, _, rest = message.removeprefix("image ").partition(": ")
             times[reference] = float(rest.rsplit(" ", 1)[1].rstrip("s"))
 
     images.build_all(names, release, progress=record)
