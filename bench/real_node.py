@@ -59,23 +59,8 @@ def purge() -> None:
 def node_memory(node: realnode.RealNode) -> dict[str, float]:
     memory = {name: rss_mib(record.pid) for name, record in node.processes.records().items()
               if name in realnode.PROCESSES}
-    socket = str(node.socket).encode()
-    shims = 0.0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if socket in (entry / "cmdline").read_bytes().split(b"\0"):
-                    shims += rss_mib(int(entry.name))
-            except OSError:
-                continue
-    pods = 0.0
-    for directory in realnode._kubepods_dirs():
-        if directory.relative_to(realnode.CGROUP_ROOT).parts[0] != "memory":
-            continue
-        try:
-            pods += sum(rss_mib(int(pid)) for pid in (directory / "cgroup.procs").read_text().split())
-        except OSError:
-            continue
+    shims = sum(rss_mib(pid) for pid in node.shim_pids())
+    pods = sum(rss_mib(pid) for pid in realnode.pod_pids())
     memory["containerd-shims"] = shims
     memory["pods' processes"] = pods
     return memory

@@ -133,7 +133,7 @@ class LocalCluster:
         """How many real nodes the cluster was created with (fixed at its first `up`)."""
         return self._settings().get("realNodes", 0)
 
-    def real_node(self, profile: nodes.Profile | None = None) -> realnode.RealNode | None:
+    def real_node(self) -> realnode.RealNode | None:
         """The cluster's real node, or None for a KWOK-only cluster."""
         settings = self._settings().get("realNode")
         if not settings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections import Counter
@@ -77,9 +78,14 @@ def load_profile(name: str) -> Profile:
     return Profile(name, tuple(nodes), tuple(volumes), spec.get("realNode"))
 
 
+@functools.cache
+def _roles() -> dict[str, dict[str, str]]:
+    return _profile_data("roles.yaml")
+
+
 def role_labels(role: str, rack: str) -> dict[str, str]:
     """The labels a node of `role` in `rack` carries, besides the well-known ones."""
-    return {ROLE_LABEL: role, RACK_LABEL: rack, **_profile_data("roles.yaml")[role]}
+    return {ROLE_LABEL: role, RACK_LABEL: rack, **_roles()[role]}
 
 
 def local_volume(node_name: str, disk: int, size: str, path: str | None = None) -> dict[str, Any]:
@@ -112,38 +118,35 @@ LOCAL_STORAGE_CLASS_MANIFEST = {
 }
 
 
+def _created(call, body: dict[str, Any]) -> bool:
+    """Creates `body`; False when it exists already."""
+    try:
+        call(body)
+        return True
+    except ApiException as exc:
+        if exc.status == 409:
+            return False
+        raise
+
+
 def ensure_nodes(api_client: client.ApiClient, profile: Profile, parallelism: int = 16) -> int:
     """Creates the profile's nodes, local volumes and their storage class where missing;
     returns how many nodes it created."""
-    core, storage = client.CoreV1Api(api_client), client.StorageV1Api(api_client)
-
-    def created(call, body: dict[str, Any]) -> bool:
-        try:
-            call(body)
-            return True
-        except ApiException as exc:
-            if exc.status == 409:
-                return False
-            raise
-
-    if profile.volumes:
-        created(storage.create_storage_class, LOCAL_STORAGE_CLASS_MANIFEST)
+    core = client.CoreV1Api(api_client)
     with ThreadPoolExecutor(parallelism) as pool:
-        nodes_created = sum(pool.map(lambda node: created(core.create_node, node), profile.nodes))
-        list(pool.map(lambda volume: created(core.create_persistent_volume, volume), profile.volumes))
+        nodes_created = sum(pool.map(lambda node: _created(core.create_node, node), profile.nodes))
+    ensure_volumes(api_client, list(profile.volumes), parallelism)
     return nodes_created
 
 
-def ensure_volumes(api_client: client.ApiClient, volumes: list[dict[str, Any]]) -> None:
+def ensure_volumes(api_client: client.ApiClient, volumes: list[dict[str, Any]], parallelism: int = 16) -> None:
     """Creates the local persistent volumes that are missing (and their storage class)."""
+    if not volumes:
+        return
     core, storage = client.CoreV1Api(api_client), client.StorageV1Api(api_client)
-    for call, body in [(storage.create_storage_class, LOCAL_STORAGE_CLASS_MANIFEST)] + \
-            [(core.create_persistent_volume, volume) for volume in volumes]:
-        try:
-            call(body)
-        except ApiException as exc:
-            if exc.status != 409:
-                raise
+    _created(storage.create_storage_class, LOCAL_STORAGE_CLASS_MANIFEST)
+    with ThreadPoolExecutor(parallelism) as pool:
+        list(pool.map(lambda volume: _created(core.create_persistent_volume, volume), volumes))
 
 
 def node_summaries(api: client.CoreV1Api) -> list[dict[str, Any]]:
@@ -190,7 +193,7 @@ def summary_table(summaries: list[dict[str, Any]]) -> str:
     for s in summaries:
         by_role.setdefault(s["role"], []).append(s)
     rows = [("ROLE", "NODES", "READY", "RACKS", "CPU/NODE", "MEMORY/NODE", "ROLE LABEL")]
-    roles = _profile_data("roles.yaml")
+    roles = _roles()
     for role in sorted(by_role):
         members = by_role[role]
         capacities = Counter((m["capacity"].get("cpu", "?"), m["capacity"].get("memory", "?")) for m in members)

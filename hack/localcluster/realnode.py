@@ -265,25 +265,15 @@ class RealNode:
         self._network_down()
         return stopped
 
+    def shim_pids(self) -> set[int]:
+        """containerd's shims of this node: they name its socket."""
+        address = str(self.socket).encode()
+        return {pid for pid, argv in _command_lines() if address in argv}
+
     def _kill_leftovers(self) -> None:
         """Kills every process in the node's pod cgroups (containers and sandboxes) and
-        containerd's shims (they name its socket)."""
-        address = str(self.socket)
-        victims: set[int] = set()
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                argv = (entry / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if address.encode() in argv:
-                victims.add(int(entry.name))
-        for procs in _kubepods_dirs():
-            try:
-                victims.update(int(pid) for pid in (procs / "cgroup.procs").read_text().split())
-            except OSError:
-                continue
+        containerd's shims."""
+        victims = self.shim_pids() | pod_pids()
         for pid in victims:
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -339,6 +329,27 @@ def _mount_points() -> list[str]:
     return points
 
 
+def _command_lines():
+    """(pid, argv) of every process, each argument as bytes."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                yield int(entry.name), (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+
+
+def pod_pids() -> set[int]:
+    """The processes in the kubelet's pod cgroups."""
+    pids: set[int] = set()
+    for directory in _kubepods_dirs():
+        try:
+            pids.update(int(pid) for pid in (directory / "cgroup.procs").read_text().split())
+        except OSError:
+            continue
+    return pids
+
+
 def _kubepods_dirs() -> list[Path]:
     """The kubelet's pod cgroups in every cgroup v1 hierarchy (and the unified one)."""
     found = []
@@ -381,17 +392,9 @@ def remove_chains(prefixes: tuple[str, ...]) -> None:
 def leftovers(state_dir: Path) -> list[str]:
     """What of a real node is still on the host (for tests of `down`): processes naming the state
     directory, mounts under it, the bridge, chains of the node's programs, pod cgroups."""
-    found = []
     marker = str(state_dir).encode()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                argv = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if marker in argv and int(entry.name) != os.getpid():
-                command = argv.replace(b"\0", b" ").decode(errors="replace")[:120]
-                found.append(f"process {entry.name}: {command}")
+    found = [f"process {pid}: {b' '.join(argv).decode(errors='replace')[:120]}"
+             for pid, argv in _command_lines() if pid != os.getpid() and marker in b"\0".join(argv)]
     found += [f"mount {point}" for point in _mount_points() if point.startswith(str(state_dir) + "/")]
     if Path(f"/sys/class/net/{BRIDGE}").exists():
         found.append(f"bridge {BRIDGE}")
