@@ -13,6 +13,7 @@ imports them (`docker save`); the control plane uses them through its image sett
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -177,6 +178,7 @@ def _docker(*args: str, timeout: float = 3600, **kwargs) -> subprocess.Completed
     return subprocess.run([DOCKER, *args], capture_output=True, text=True, timeout=timeout, **kwargs)
 
 
+@functools.cache
 def ensure_daemon() -> None:
     if _docker("info", timeout=30).returncode == 0:
         return
@@ -252,7 +254,6 @@ def build(name: str, release: str = DEFAULT_RELEASE, progress: Callable[[str], N
             context = ROOT
         elif recipe.tools:
             context = Path(scratch)
-            shutil.copy(dockerfile, context / "Dockerfile")
             for tool in recipe.tools:
                 source = tools_bin_dir() / tool
                 if not source.exists():
