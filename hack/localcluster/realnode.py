@@ -23,6 +23,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,11 +44,14 @@ NODE_IP = "10.244.0.1"
 BRIDGE = "ccp-cni0"
 GUARD_CHAIN = "CCP-POD-EGRESS"
 DNS_SERVICE_IP = "10.96.0.10"
+# Load balancers' IPs (localcluster.loadbalancer), routed to the bridge so that they never leave
+# the machine: kube-proxy forwards each to its Service.
+LOAD_BALANCER_RANGE = "10.245.0.0/24"
 CLUSTER_DOMAIN = "cluster.local"
 CNI_BIN_DIR = "/usr/lib/cni"
 RUNC = "/usr/sbin/runc"
 # The programs the node runs, in the order they start (and stop in reverse).
-PROCESSES = ("containerd", "kubelet", "kube-proxy")
+PROCESSES = ("containerd", "kubelet", "kube-proxy", "load-balancer")
 # Chains made by the node's programs: kube-proxy's and the kubelet's (KUBE-), the portmap
 # plugin's (CNI-) and this module's guard (CCP-).
 CHAIN_PREFIXES = ("KUBE-", "CNI-", "CCP-")
@@ -87,6 +91,7 @@ class RealNode:
         self.spec = spec
         self.dir = state_dir / "realnode"
         self.pki = state_dir / "pki"
+        self.admin_kubeconfig = state_dir / "kubeconfig"
         self.processes = processes
         self.binary = binary
         self.progress = progress
@@ -148,7 +153,7 @@ class RealNode:
             if name == "containerd":
                 self._wait_containerd()
                 self.load_images([images.PAUSE, images.COREDNS])
-            else:
+            elif name in HEALTH_URLS:
                 self._wait_healthy(name)
             self.progress(f"{name}: started in {time.monotonic() - step:.1f}s")
 
@@ -169,33 +174,31 @@ class RealNode:
 
     def load_images(self, names: list[str], release: str = images.DEFAULT_RELEASE) -> list[str]:
         """Builds the named images (docker's cache makes an unchanged one quick) and imports into
-        the node's containerd each one it does not hold at the same image id; returns their
-        references."""
+        the node's containerd, in one stream, those it does not hold at the same image id (the
+        layers they share are sent once); returns their references."""
         record = self.dir / "images.json"
         loaded = json.loads(record.read_text()) if record.exists() else {}
-        references = []
-        for name in names:
-            reference = images.build(name, release, progress=self.progress)
-            references.append(reference)
-            image_id = images.image_id(reference)
-            if loaded.get(reference) == image_id:
-                continue
+        references = [images.build(name, release, progress=self.progress) for name in names]
+        missing = {reference: images.image_id(reference) for reference in references}
+        missing = {reference: image_id for reference, image_id in missing.items() if loaded.get(reference) != image_id}
+        if missing:
             step = time.monotonic()
-            self._import(reference)
-            loaded[reference] = image_id
+            self._import(sorted(missing))
+            loaded.update(missing)
             record.write_text(json.dumps(loaded, indent=2))
-            self.progress(f"image {reference}: loaded into the node in {time.monotonic() - step:.1f}s")
+            self.progress(f"{len(missing)} image(s) loaded into the node in {time.monotonic() - step:.1f}s")
         return references
 
-    def _import(self, reference: str) -> None:
+    def _import(self, references: list[str]) -> None:
         """`docker save` streamed into the node's containerd."""
-        save = subprocess.Popen([images.DOCKER, "save", reference], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        save = subprocess.Popen([images.DOCKER, "save", *references], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         imported = subprocess.run(["ctr", "--address", str(self.socket), "--namespace", "k8s.io", "images", "import",
-                                   "-"], stdin=save.stdout, capture_output=True, timeout=900)
+                                   "-"], stdin=save.stdout, capture_output=True, timeout=1800)
         save.stdout.close()
         saved = save.wait(timeout=60)
         if saved != 0 or imported.returncode != 0:
-            raise RealNodeError(f"loading {reference} into the node: {save.stderr.read().decode(errors='replace')}"
+            raise RealNodeError(f"loading {', '.join(references)} into the node: "
+                                f"{save.stderr.read().decode(errors='replace')}"
                                 f"{imported.stderr.decode(errors='replace')}".strip())
 
     # -- configuration -----------------------------------------------------------------------
@@ -224,6 +227,9 @@ class RealNode:
                     f"--node-ip={NODE_IP}", f"--node-labels={labels}", "--v=1"]
         if name == "kube-proxy":
             return [self.binary("kube-proxy"), f"--config={self.dir / 'kube-proxy.yaml'}", "--v=1"]
+        if name == "load-balancer":
+            return [sys.executable, "-m", "localcluster.loadbalancer", f"--kubeconfig={self.admin_kubeconfig}",
+                    f"--range={LOAD_BALANCER_RANGE}"]
         raise ValueError(name)
 
     # -- network -----------------------------------------------------------------------------
@@ -240,6 +246,7 @@ class RealNode:
         if NODE_IP not in run("ip", "-4", "-o", "addr", "show", "dev", BRIDGE).stdout.decode():
             run("ip", "addr", "add", f"{NODE_IP}/24", "dev", BRIDGE)
         run("ip", "link", "set", BRIDGE, "up")
+        run("ip", "route", "replace", LOAD_BALANCER_RANGE, "dev", BRIDGE)  # gone with the bridge
         Path("/proc/sys/net/ipv4/ip_forward").write_text("1")
         if run("iptables", "-w", "-n", "-L", GUARD_CHAIN, check=False).returncode != 0:
             run("iptables", "-w", "-N", GUARD_CHAIN)
@@ -252,7 +259,7 @@ class RealNode:
 
     def teardown(self) -> list[str]:
         """Stops the node and undoes its changes to the host; returns the programs stopped."""
-        stopped = self.processes.stop_all(["kubelet"])
+        stopped = self.processes.stop_all(["load-balancer", "kubelet"])
         # Pods first (containerd would only ask them to stop, one by one), then their shims.
         self._kill_leftovers()
         stopped += self.processes.stop_all(["kube-proxy", "containerd"])

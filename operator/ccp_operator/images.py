@@ -13,8 +13,6 @@ KOLLA_REGISTRY = "quay.io/openstack.kolla"
 KOLLA_DISTRO = "ubuntu-noble"
 KOLLA_TOOLBOX = "kolla-toolbox"
 GALERA = "ghcr.io/openstack-ccp/galera:0.1.0-mariadb-11.4"
-# The database Jobs (create databases and users) need only the mariadb client.
-MARIADB_CLIENT = "mariadb:11.4"
 HAPROXY = "haproxy:3.2"
 ETCD = "quay.io/coreos/etcd:v3.6.16"
 

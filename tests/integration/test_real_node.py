@@ -114,8 +114,9 @@ def web_server(real, namespace):
 def test_the_real_node_is_ready_beside_kwok_nodes_with_its_role_labels(real):
     node = real.get("node", real.node)
     labels = node["metadata"]["labels"]
-    assert labels["ccp.openstack.org/node-role"] == "control-plane"
-    assert labels["openstack-control-plane"] == "enabled"
+    assert labels["ccp.openstack.org/node-role"] == "all-in-one"
+    assert labels["ccp.local/all-in-one"] == "enabled"
+    assert "openstack-control-plane" not in labels  # the simulated control plane's nodes only
     assert "kwok.x-k8s.io/node" not in node["metadata"].get("annotations", {})
     assert node["status"]["nodeInfo"]["containerRuntimeVersion"].startswith("containerd://")
     addresses = {a["type"]: a["address"] for a in node["status"]["addresses"]}

@@ -72,14 +72,22 @@ def test_coredns_answers_for_the_cluster_domain_only_on_the_real_node():
 
 def test_the_pod_network_stays_clear_of_the_other_ranges():
     pods = ipaddress.ip_network(realnode.CLUSTER_POD_CIDR)
+    balancers = ipaddress.ip_network(realnode.LOAD_BALANCER_RANGE)
     for other in ("10.96.0.0/16", "10.128.0.0/12", "10.231.0.0/16"):  # Services, KWOK's pods, netns tests
         assert not pods.overlaps(ipaddress.ip_network(other)), other
+        assert not balancers.overlaps(ipaddress.ip_network(other)), other
+    assert not balancers.overlaps(pods)
     assert ipaddress.ip_address(realnode.NODE_IP) in ipaddress.ip_network(realnode.NODE_POD_SUBNET)
 
 
 def test_profiles_declare_the_role_of_their_real_node():
     for name in nodes.available_profiles():
         spec = nodes.load_profile(name).real_node
-        assert spec and spec["role"] in ("control-plane", "compute", "storage"), name
+        assert spec and spec["role"] == "all-in-one", name
         labels = nodes.role_labels(spec["role"], "rack-01")
         assert labels[nodes.ROLE_LABEL] == spec["role"]
+        # None of the simulated roles' labels: a plane placed on them never lands on the real node.
+        for role in ("control-plane", "compute", "storage"):
+            own = set(nodes.role_labels(role, "rack-01").items()) - {(nodes.ROLE_LABEL, role),
+                                                                     (nodes.RACK_LABEL, "rack-01")}
+            assert own and not own & set(labels.items()), role

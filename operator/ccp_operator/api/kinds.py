@@ -21,6 +21,9 @@ from .crds import crd
 IMAGES = s.IMAGES
 
 
+WORKERS = s.integer("Worker processes of each API and RPC server of the service (uWSGI or Apache processes, "
+                    "oslo.service workers); default 4, the reference architecture's. A small lab sets 1.",
+                    minimum=1, maximum=64)
 PAUSED = s.boolean("Stop an upgrade after its current step (and start none) until set to false.", default=False)
 UPGRADE_STATUS = s.obj("The last or current move to another release.", {
     "fromVersion": s.string("The release the service ran."),
@@ -38,9 +41,10 @@ def service_section(definition: ServiceDefinition) -> dict[str, s.Schema]:
         component = definition.components[0]
         properties = s.component(definition.description, component.replicas, dedicated=component.dedicated,
                                  api=component.api, custom_config=custom_config)["properties"]
-        return {**properties, "paused": PAUSED}
+        return {**properties, "paused": PAUSED, "workers": WORKERS}
     properties = dict(s.common_fields(custom_config))
     properties["paused"] = PAUSED
+    properties["workers"] = WORKERS
     for component in definition.components:
         properties[component.key] = s.component(f"The {component.name} component.", component.replicas,
                                                 dedicated=component.dedicated, api=component.api,
@@ -161,6 +165,7 @@ def controlplane_spec() -> s.Schema:
         "nodeSelector": s.string_map("Labels every control-plane node carries."),
         "images": IMAGES,
         "debug": s.boolean("Debug logging in every service.", default=False),
+        "workers": {**WORKERS, "description": "Worker processes of every service that sets none of its own."},
         "paused": s.boolean("Stop every service's upgrade after its current step (and start none).",
                             default=False),
     }

@@ -458,9 +458,17 @@ class CephReconciler(Reconciler):
         return secrets.ensure(self.kube, self.namespace, self.name("radosgw-credentials"), ["keystone-password"],
                               service=SERVICE, instance=self.owner.name)["keystone-password"]
 
+    def _radosgw_public_url(self) -> str:
+        """The load balancer's address when it has a fixed one, else the Service's."""
+        balancer = (self.spec.get("radosgw") or {}).get("loadBalancer") or {}
+        if balancer.get("enabled") and balancer.get("ip"):
+            return f"http://{balancer['ip']}:{ceph.RGW_PORT}"
+        return self._radosgw_url()
+
     def _register_radosgw(self, keystone: dict[str, Any]) -> None:
-        swift_url = self._radosgw_url() + ceph.RGW_SWIFT_PATH
-        script = registration_script(ceph.RGW_KEYSTONE_USER, [(RGW_ENDPOINT, swift_url)])
+        urls = {"internal": self._radosgw_url() + ceph.RGW_SWIFT_PATH,
+                "public": self._radosgw_public_url() + ceph.RGW_SWIFT_PATH}
+        script = registration_script(ceph.RGW_KEYSTONE_USER, [(RGW_ENDPOINT, urls)])
         step = JobStep("keystone-register", image=images.KOLLA_TOOLBOX, user="ansible", command=script)
         files = {"job.sh": "#!/bin/sh\nset -e\n" + script + "\n",
                  "config.json": kolla.config_json("/usr/local/bin/ccp-job.sh",

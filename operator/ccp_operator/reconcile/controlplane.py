@@ -25,6 +25,7 @@ from .base import Outcome, Reconciler
 KIND = "OpenStackControlPlane"
 PARENT_GENERATION = "ccp.openstack.org/parent-generation"
 SHARED_FIELDS = ("release", "images", "debug")
+DEFAULTED_FIELDS = ("workers",)  # given to every service that sets none of its own
 IMAGE_FIELDS = ("release", "images")  # Ceph runs a Kolla Job (radosgw's keystone registration)
 
 
@@ -53,6 +54,10 @@ def child_spec(plane_spec: dict[str, Any], kind: str, section: str) -> dict[str,
     for field in shared:
         if field in plane_spec:
             spec[field] = copy.deepcopy(plane_spec[field])
+    if kind in catalog.BY_KIND:
+        for field in DEFAULTED_FIELDS:
+            if field in plane_spec:
+                spec.setdefault(field, plane_spec[field])
     if kind in catalog.BY_KIND and plane_spec.get("paused"):
         spec["paused"] = True
     return spec

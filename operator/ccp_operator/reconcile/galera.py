@@ -49,6 +49,10 @@ class GaleraReconciler(MembersReconciler):
         return [f"{self.owner.name}-galera-{i}" for i in range(self.replicas)]
 
     @property
+    def image(self) -> str:
+        return self.spec.get("image") or images.GALERA
+
+    @property
     def prefix(self) -> str:
         return galera.etcd_prefix(self.namespace, self.owner.name)
 
@@ -68,8 +72,9 @@ class GaleraReconciler(MembersReconciler):
         components = self.step("MembersReady", "Available",
                                lambda: self._apply_members(root_secret, sst_secret, etcd_endpoint))
         components.update(self.step("WriterEndpointReady", "Available", lambda: self._apply_haproxy(etcd_endpoint)))
+        # clientImage: the image whose mariadb client the services' database Jobs run.
         endpoint = {"host": f"{self.client_service}.{ns}.svc", "port": galera.PORT, "adminSecret": root_secret,
-                    "adminPasswordKey": galera.ROOT_PASSWORD_KEY}
+                    "adminPasswordKey": galera.ROOT_PASSWORD_KEY, "clientImage": self.image}
         return Outcome(components, endpoint, "")
 
     def _ensure_credentials(self, root_secret: str, sst_secret: str) -> None:
@@ -110,8 +115,9 @@ class GaleraReconciler(MembersReconciler):
         owner, spec, name, ns = self.owner, self.spec, self.owner.name, self.namespace
         config = render.render_file(galera.CONFIG_FILE, {
             "port": galera.PORT, "cluster_name": f"{ns}-{name}", "max_connections": galera.MAX_CONNECTIONS,
-            "buffer_pool_size": galera.BUFFER_POOL_SIZE, "applier_threads": galera.APPLIER_THREADS,
-            "provider_options": galera.provider_options()})
+            "buffer_pool_size": spec.get("bufferPoolSize") or galera.BUFFER_POOL_SIZE,
+            "applier_threads": galera.APPLIER_THREADS,
+            "provider_options": galera.provider_options(spec.get("gcacheSize") or galera.GCACHE_SIZE)})
         custom = spec.get("customConfig") or ""
         agent = json.dumps(self.agent_config(etcd_endpoint), indent=2, sort_keys=True) + "\n"
         self.kube.apply({"apiVersion": "v1", "kind": "ConfigMap",
@@ -121,7 +127,7 @@ class GaleraReconciler(MembersReconciler):
         self.kube.apply({"apiVersion": "v1", "kind": "ConfigMap",
                          "metadata": workloads.metadata(owner, f"{name}-galera-control", SERVICE, SERVICE),
                          "data": {"force-bootstrap": spec.get("forceBootstrap") or ""}})
-        image = spec.get("image") or images.GALERA
+        image = self.image
         etcd_volumes, etcd_mounts = self._etcd_volume(etcd_endpoint)
         container = {
             "name": "mariadb",
@@ -179,7 +185,7 @@ class GaleraReconciler(MembersReconciler):
                          "metadata": workloads.metadata(owner, f"{workload}-config", SERVICE, HAPROXY),
                          "data": {"haproxy.cfg": config, "router.json": router}})
         haproxy_image = settings.get("image") or images.HAPROXY
-        router_image = spec.get("image") or images.GALERA
+        router_image = self.image
         etcd_volumes, etcd_mounts = self._etcd_volume(etcd_endpoint)
         socket_mount = {"name": "admin-socket", "mountPath": "/var/run/haproxy"}
         containers = [

@@ -28,6 +28,7 @@ from .base import Outcome, Reconciler
 
 DEFAULT_WORKERS = 4
 MIGRATION_RETRIES = 1
+DATABASE_CLIENT = "database-client"  # a step's image: the one the Galera in use publishes
 
 
 def service_version(spec: dict[str, Any]) -> str:
@@ -286,16 +287,13 @@ class ServiceReconciler(Reconciler):
         sql = "\n".join(statements)
         script = ('mariadb --host="$DB_HOST" --port="$DB_PORT" --user=root --password="$DB_ROOT_PASSWORD" '
                   f"--connect-timeout=10 <<SQL\n{sql}\nSQL\n")
-        return JobStep("db-init", image="mariadb", user="mysql", command=script)
+        return JobStep("db-init", image=DATABASE_CLIENT, user="mysql", command=script)
 
     def _registration_step(self) -> JobStep:
         user = self.definition.name if self.definition.keystone_user else None
-        entries = []
-        for endpoint in self.definition.endpoints:
-            component = self.definition.component(endpoint.component)
-            url = (f"http://{workloads.workload_name(self.owner, component)}.{self.namespace}.svc:"
-                   f"{component.port}{endpoint.path}")
-            entries.append((endpoint, url))
+        urls = component_urls(self.definition, self.spec, self.owner.name, self.namespace)
+        entries = [(endpoint, {interface: url + endpoint.path for interface, url in urls[endpoint.component].items()})
+                   for endpoint in self.definition.endpoints]
         return JobStep("keystone-register", image=images.KOLLA_TOOLBOX, user="ansible",
                        command=registration_script(user, entries))
 
@@ -318,8 +316,9 @@ class ServiceReconciler(Reconciler):
     def _run_job(self, step: JobStep, context: dict[str, Any], deps: dict[str, dict[str, Any]],
                  condition: str, backoff_limit: int = 4) -> None:
         """Creates the step's Job if its current version does not exist, and waits for it."""
-        kolla_image = step.image != "mariadb"
-        image = (images.MARIADB_CLIENT if not kolla_image
+        kolla_image = step.image != DATABASE_CLIENT
+        # The database Jobs run the client of the database's own image, which Galera publishes.
+        image = (deps[GALERA]["clientImage"] if not kolla_image
                  else images.kolla(step.image, self.version, self.spec.get("images")))
         component_image = next((component_settings(self.definition, c, self.spec).image
                                 for c in self.definition.components if c.image == step.image), None)
@@ -381,24 +380,28 @@ class ServiceReconciler(Reconciler):
         return observed
 
 
-def registration_script(user: str | None, entries: list[tuple[Endpoint, str]]) -> str:
+def registration_script(user: str | None, entries: list[tuple[Endpoint, dict[str, str]]]) -> str:
     """openstack CLI commands that create a service user (password from $SERVICE_PASSWORD) and
-    catalog entries (internal and public, one URL each); re-runnable: existing ones are kept."""
+    catalog entries (an internal and a public URL each); re-runnable: existing ones are kept,
+    a URL that changed (a load balancer added) is updated."""
     lines = ["set -e"]
     if user:
         lines += [f'openstack user create --or-show --domain default --password "$SERVICE_PASSWORD" {user} >/dev/null',
                   f'openstack user set --password "$SERVICE_PASSWORD" {user}',
                   f"openstack role add --project service --user {user} admin",
                   f"openstack role add --project service --user {user} service"]
-    for endpoint, url in entries:
+    for endpoint, urls in entries:
         lines.append(f"openstack service show {endpoint.service_name} >/dev/null 2>&1 || "
                      f"openstack service create --name {endpoint.service_name} "
                      f"--description '{endpoint.description}' {endpoint.service_type}")
         for interface in ("internal", "public"):
-            lines.append(
-                f"[ -n \"$(openstack endpoint list --service {endpoint.service_name} --interface {interface} "
-                f"--region \"$OS_REGION_NAME\" -f value -c ID)\" ] || openstack endpoint create --region "
-                f"\"$OS_REGION_NAME\" {endpoint.service_name} {interface} '{url}'")
+            url = urls[interface]
+            lines += [
+                f"found=\"$(openstack endpoint list --service {endpoint.service_name} --interface {interface} "
+                f"--region \"$OS_REGION_NAME\" -f value -c ID -c URL)\"",
+                f"if [ -z \"$found\" ]; then openstack endpoint create --region \"$OS_REGION_NAME\" "
+                f"{endpoint.service_name} {interface} '{url}' >/dev/null; "
+                f"elif [ \"${{found#* }}\" != '{url}' ]; then openstack endpoint set --url '{url}' \"${{found%% *}}\"; fi"]
     return "\n".join(lines)
 
 
@@ -448,7 +451,7 @@ def service_context(definition: ServiceDefinition, spec: dict[str, Any], instanc
         "instance": instance,
         "namespace": namespace,
         "debug": bool(spec.get("debug", False)),
-        "workers": DEFAULT_WORKERS,
+        "workers": spec.get("workers") or DEFAULT_WORKERS,
         "credentials": credentials,
         "shared": shared,
         "endpoints": component_urls(definition, spec, instance, namespace),

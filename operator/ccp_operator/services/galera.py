@@ -54,6 +54,7 @@ FENCE_MARGIN = 2.0
 
 HAPROXY_REPLICAS = 2
 HAPROXY_CPU, HAPROXY_MEMORY = "500m", "256Mi"
+SIZE_PATTERN = r"^[1-9][0-9]*[KMG]$"  # MariaDB's and Galera's size suffixes
 MEMBER_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?-galera-[0-9]+$"
 
 
@@ -66,6 +67,12 @@ def section() -> dict:
         "After a full outage: the member (pod name) to bootstrap from, overriding the agents' choice of the "
         "most advanced one. Only for an operator who knows better; clear it once the cluster runs.",
         pattern=MEMBER_NAME_PATTERN, maxLength=63)
+    properties["bufferPoolSize"] = s.string(
+        "InnoDB buffer pool of each member (the reference architecture's database nodes hold the working set "
+        "in memory; a lab sets a few hundred MiB).", pattern=SIZE_PATTERN, default=BUFFER_POOL_SIZE)
+    properties["gcacheSize"] = s.string(
+        "Write-set cache of each member, on its volume: how far behind a restarted member may be and still "
+        "catch up by IST rather than a full copy.", pattern=SIZE_PATTERN, default=GCACHE_SIZE)
     properties["haproxy"] = s.obj("The writer endpoint: HAProxy pods that route every client to the writer.", {
         "replicas": s.integer("HAProxy pods (two or more, so the endpoint survives a node).", minimum=2, maximum=16,
                               default=HAPROXY_REPLICAS),

@@ -1,0 +1,122 @@
+"""A control plane that runs for real: examples/controlplane-lab.yaml on the local cluster's real
+node, from the images built on this machine, reconciled by the operator running in-cluster.
+
+The demo, the end-to-end tests and bench/real_controlplane.py bring it up through deploy().
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from ccp_operator.kube.client import Kube
+
+from . import images
+from .cluster import ClusterError, LocalCluster
+from .controlplane import apply_plane, kubectl, wait_plane_ready
+from .operator import install_in_cluster
+
+ROOT = Path(__file__).resolve().parents[2]
+LAB_EXAMPLE = ROOT / "examples" / "controlplane-lab.yaml"
+# Every image the lab plane runs (the node's own and the operator's are loaded apart).
+PLANE_IMAGES = tuple(name for name in images.DEFAULT_IMAGES if name not in (images.PAUSE, images.COREDNS, "operator"))
+
+
+OSD_SIZE_BYTES = 8 * 1024**3
+# The smallest memory target an OSD accepts; its caches shrink to fit.
+OSD_MEMORY_TARGET = 939524096
+
+# The storage node's join (docs/operations.md: the storage nodes): the bootstrap-osd key
+# registers a new OSD with a cephx key of its own, which then makes its BlueStore (in a file on
+# its volume: this machine has no spare disk) and runs. On a restart the OSD keeps its id and data.
+OSD_SCRIPT = """set -e
+data=/var/lib/ceph/osd/data
+keyring=/tmp/bootstrap-osd.keyring
+printf '[client.bootstrap-osd]\\n  key = %s\\n' "$(cat /etc/ceph-bootstrap-osd/key)" > "$keyring"
+if [ ! -s "$data/whoami" ]; then
+  mkdir -p "$data"
+  osd_uuid=$(cat /proc/sys/kernel/random/uuid)
+  key=$(ceph-authtool --gen-print-key)
+  printf '{"cephx_secret": "%s"}' "$key" > /tmp/secret.json
+  id=$(ceph -n client.bootstrap-osd -k "$keyring" osd new "$osd_uuid" -i /tmp/secret.json)
+  printf '[osd.%s]\\n  key = %s\\n' "$id" "$key" > "$data/keyring"
+  ceph-osd -i "$id" --mkfs --osd-uuid "$osd_uuid" --osd-data "$data" --osd-objectstore bluestore \
+    --bluestore-block-path "$data/block" --bluestore-block-create --bluestore-block-size @SIZE@
+  echo "$id" > "$data/whoami"
+fi
+exec ceph-osd --foreground -i "$(cat "$data/whoami")" --osd-data "$data" --osd-memory-target @MEMORY@ \
+  --bluestore-block-path "$data/block" --keyring "$data/keyring"
+"""
+
+
+def lab_manifest(path: Path = LAB_EXAMPLE) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text())
+
+
+def osd_manifests(namespace: str, instance: str, image: str, node_selector: dict[str, str]) -> list[dict[str, Any]]:
+    """One OSD on the real node, as a storage node joins: a StatefulSet of one pod reading the
+    cluster's ceph.conf from a client Secret and the OSD bootstrap key from the keys Secret."""
+    name = f"{instance}-lab-osd"
+    pod_labels = {"app.kubernetes.io/name": "ceph-osd", "app.kubernetes.io/instance": instance}
+    script = OSD_SCRIPT.replace("@SIZE@", str(OSD_SIZE_BYTES)).replace("@MEMORY@", str(OSD_MEMORY_TARGET))
+    container = {
+        "name": "ceph-osd", "image": image, "imagePullPolicy": "Never", "command": ["/bin/sh", "-c", script],
+        "resources": {"requests": {"cpu": "10m", "memory": "256Mi"}},
+        "volumeMounts": [{"name": "data", "mountPath": "/var/lib/ceph/osd"},
+                         {"name": "conf", "mountPath": "/etc/ceph/ceph.conf", "subPath": "ceph.conf"},
+                         {"name": "bootstrap-key", "mountPath": "/etc/ceph-bootstrap-osd", "readOnly": True}],
+    }
+    keys = f"{instance}-ceph-keys"
+    bootstrap_key = {"name": "bootstrap-key", "secret": {"secretName": keys, "items": [
+        {"key": "client.bootstrap-osd", "path": "key"}]}}
+    return [{
+        "apiVersion": "apps/v1", "kind": "StatefulSet",
+        "metadata": {"name": name, "namespace": namespace, "labels": pod_labels},
+        "spec": {
+            "replicas": 1, "serviceName": name, "selector": {"matchLabels": pod_labels},
+            "template": {"metadata": {"labels": pod_labels}, "spec": {
+                "nodeSelector": node_selector, "terminationGracePeriodSeconds": 30,
+                "containers": [container],
+                "volumes": [{"name": "conf", "secret": {"secretName": f"{instance}-ceph-client-glance"}},
+                            bootstrap_key]}},
+            "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {
+                "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "10Gi"}}}}],
+        },
+    }]
+
+
+def deploy(cluster: LocalCluster, manifest: Path = LAB_EXAMPLE, timeout: float = 3600,
+           progress: Callable[[str], None] = print) -> dict[str, float]:
+    """Loads the plane's images into the real node, installs the operator in-cluster, applies the
+    plane and waits until it is Ready; returns the seconds each phase took."""
+    node = cluster.real_node()
+    if node is None:
+        raise ClusterError("the lab control plane runs on a real node: up --real-nodes 1")
+    timings = {}
+    step = time.monotonic()
+    node.load_images(list(PLANE_IMAGES))
+    timings["images"] = time.monotonic() - step
+    step = time.monotonic()
+    install_in_cluster(cluster)
+    timings["operator"] = time.monotonic() - step
+    body = apply_plane(cluster, manifest)
+    namespace, name, spec = body["metadata"]["namespace"], body["metadata"]["name"], body["spec"]
+    kube = Kube(cluster.api_client())
+    start = time.monotonic()
+    wait_for_secret(kube, namespace, f"{name}-ceph-client-glance", timeout, progress)
+    kubectl(cluster, "apply", "-f", "-",
+            stdin=yaml.safe_dump_all(osd_manifests(namespace, name, spec["ceph"]["image"], spec["nodeSelector"])))
+    progress(f"  {time.monotonic() - start:6.0f}s  Ceph monitors up: one OSD joined")
+    timings["ready"] = time.monotonic() - start + wait_plane_ready(kube, namespace, name, timeout, progress)
+    return timings
+
+
+def wait_for_secret(kube: Kube, namespace: str, name: str, timeout: float, progress: Callable[[str], None]) -> None:
+    deadline = time.monotonic() + timeout
+    while kube.get("v1", "Secret", namespace, name) is None:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no Secret {namespace}/{name} after {timeout:.0f}s")
+        time.sleep(5)
