@@ -87,6 +87,24 @@ class OpenStackService:
     components: dict[str, tuple[str, tuple[str, ...]]]
     apt: tuple[str, ...] = ()
     pip_extras: tuple[str, ...] = ()
+    setup: str = ""  # shell run as root after the install, the source tree in $SOURCE
+
+
+SITE_PACKAGES = "/var/lib/kolla/venv/lib/python3/site-packages"
+# What Kolla's horizon recipe does: the settings live in /etc/openstack-dashboard (linked from the
+# package's local/ folder, where Django looks), manage.py beside the venv's programs, and the
+# translations compiled. Its start script (kolla_extend_start) collects and compresses the
+# static files for the settings it then finds.
+HORIZON_SETUP = " && ".join((
+    "mkdir -p /etc/openstack-dashboard/local_settings.d",
+    f"cp -r {SITE_PACKAGES}/openstack_dashboard/conf/* /etc/openstack-dashboard/",
+    f"cp {SITE_PACKAGES}/openstack_dashboard/local/local_settings.py.example /etc/openstack-dashboard/local_settings.py",
+    f"ln -sf /etc/openstack-dashboard/local_settings.py {SITE_PACKAGES}/openstack_dashboard/local/local_settings.py",
+    f"rm -rf {SITE_PACKAGES}/openstack_dashboard/local/local_settings.d",
+    f"ln -s /etc/openstack-dashboard/local_settings.d {SITE_PACKAGES}/openstack_dashboard/local/local_settings.d",
+    'cp "$SOURCE/manage.py" /var/lib/kolla/venv/bin/manage.py',
+    f"for locale in {SITE_PACKAGES}/*/locale; do (cd ${{locale%/*}} && django-admin compilemessages); done",
+))
 
 
 CEPH_CLIENT = ("ceph-common", "python3-rados", "python3-rbd", "qemu-utils")
@@ -106,8 +124,10 @@ OPENSTACK: dict[str, OpenStackService] = {
     "nova": OpenStackService("nova", {
         "nova-api": ("nova", ()), "nova-conductor": ("nova", ()), "nova-scheduler": ("nova", ()),
         "nova-novncproxy": ("nova", ("novnc",))}, apt=CEPH_CLIENT),
-    "horizon": OpenStackService("horizon", {"horizon": ("horizon", ())},
-                                apt=("apache2", "libapache2-mod-wsgi-py3", "gettext")),
+    # Apache starts as root and runs the dashboard as horizon (WSGIDaemonProcess), as in Kolla.
+    "horizon": OpenStackService("horizon", {"horizon": ("root", ())},
+                                apt=("apache2", "libapache2-mod-wsgi-py3", "gettext", "locales", "tzdata"),
+                                setup=HORIZON_SETUP),
 }
 
 
@@ -124,11 +144,13 @@ def _openstack_recipes() -> list["Recipe"]:
             base, "kolla/service", f"{KOLLA_REGISTRY}/{base}", _kolla_tag, base="openstack-base",
             build_args=lambda release, service=service, spec=spec: {
                 "SERVICE": service, "PACKAGE": f"{spec.package}=={_service_version(spec.package, release)}",
-                "APT_PACKAGES": " ".join(spec.apt), "PIP_EXTRAS": " ".join(spec.pip_extras)}))
+                "APT_PACKAGES": " ".join(spec.apt), "PIP_EXTRAS": " ".join(spec.pip_extras), "SETUP": spec.setup}))
         for component, (user, apt) in spec.components.items():
             recipes.append(Recipe(
                 component, "kolla/component", f"{KOLLA_REGISTRY}/{component}", _kolla_tag, base=base,
-                build_args=lambda release, user=user, apt=apt: {"COMPONENT_USER": user, "APT_PACKAGES": " ".join(apt)}))
+                build_args=lambda release, service=service, component=component, user=user, apt=apt: {
+                    "COMPONENT_USER": user, "APT_PACKAGES": " ".join(apt), "SERVICE": service,
+                    "COMPONENT": component}))
     return recipes
 
 

@@ -6,7 +6,10 @@ The demo, the end-to-end tests and bench/real_controlplane.py bring it up throug
 
 from __future__ import annotations
 
+import base64
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -33,22 +36,26 @@ OSD_MEMORY_TARGET = 939524096
 # registers a new OSD with a cephx key of its own, which then makes its BlueStore (in a file on
 # its volume: this machine has no spare disk) and runs. On a restart the OSD keeps its id and data.
 OSD_SCRIPT = """set -e
-data=/var/lib/ceph/osd/data
+state=/var/lib/ceph/osd
+data=$state/data
 keyring=/tmp/bootstrap-osd.keyring
 printf '[client.bootstrap-osd]\\n  key = %s\\n' "$(cat /etc/ceph-bootstrap-osd/key)" > "$keyring"
-if [ ! -s "$data/whoami" ]; then
+if [ ! -s "$state/whoami" ]; then
+  # The OSD's uuid and key are made once: `osd new` with the same uuid gives the same id again.
+  [ -s "$state/uuid" ] || cat /proc/sys/kernel/random/uuid > "$state/uuid"
+  [ -s "$state/key" ] || ceph-authtool --gen-print-key > "$state/key"
+  printf '{"cephx_secret": "%s"}' "$(cat "$state/key")" > /tmp/secret.json
+  id=$(ceph -n client.bootstrap-osd -k "$keyring" osd new "$(cat "$state/uuid")" -i /tmp/secret.json)
+  rm -rf "$data" "$state/block"
   mkdir -p "$data"
-  osd_uuid=$(cat /proc/sys/kernel/random/uuid)
-  key=$(ceph-authtool --gen-print-key)
-  printf '{"cephx_secret": "%s"}' "$key" > /tmp/secret.json
-  id=$(ceph -n client.bootstrap-osd -k "$keyring" osd new "$osd_uuid" -i /tmp/secret.json)
-  printf '[osd.%s]\\n  key = %s\\n' "$id" "$key" > "$data/keyring"
-  ceph-osd -i "$id" --mkfs --osd-uuid "$osd_uuid" --osd-data "$data" --osd-objectstore bluestore \
-    --bluestore-block-path "$data/block" --bluestore-block-create --bluestore-block-size @SIZE@
-  echo "$id" > "$data/whoami"
+  printf '[osd.%s]\\n  key = %s\\n' "$id" "$(cat "$state/key")" > "$data/keyring"
+  ceph-osd -i "$id" --mkfs --osd-uuid "$(cat "$state/uuid")" --osd-data "$data" --keyring "$data/keyring" \\
+    --osd-objectstore bluestore --bluestore-block-path "$state/block" --bluestore-block-create \\
+    --bluestore-block-size @SIZE@
+  echo "$id" > "$state/whoami"
 fi
-exec ceph-osd --foreground -i "$(cat "$data/whoami")" --osd-data "$data" --osd-memory-target @MEMORY@ \
-  --bluestore-block-path "$data/block" --keyring "$data/keyring"
+exec ceph-osd --foreground -i "$(cat "$state/whoami")" --osd-data "$data" --keyring "$data/keyring" \\
+  --bluestore-block-path "$state/block" --osd-memory-target @MEMORY@
 """
 
 
@@ -120,3 +127,93 @@ def wait_for_secret(kube: Kube, namespace: str, name: str, timeout: float, progr
         if time.monotonic() > deadline:
             raise TimeoutError(f"no Secret {namespace}/{name} after {timeout:.0f}s")
         time.sleep(5)
+
+
+# -- clients of the running plane --------------------------------------------------------------
+
+def admin_password(kube: Kube, namespace: str, name: str) -> str:
+    secret = kube.get("v1", "Secret", namespace, f"{name}-keystone-credentials")
+    if secret is None:
+        raise ClusterError(f"no Secret {namespace}/{name}-keystone-credentials: is the plane deployed?")
+    return base64.b64decode(secret["data"]["admin-password"]).decode()
+
+
+def keystone_url(body: dict[str, Any]) -> str:
+    """Keystone's public URL: its load balancer's IP, which the real node routes."""
+    return f"http://{body['spec']['keystone']['loadBalancer']['ip']}:5000/v3"
+
+
+def connect(auth_url: str, username: str, password: str, project: str):
+    """An openstacksdk connection through the public endpoints, as a cloud's user makes one."""
+    import openstack  # the test and bench dependency, not the cluster tool's
+
+    return openstack.connect(auth_url=auth_url, username=username, password=password, project_name=project,
+                             user_domain_name="Default", project_domain_name="Default", region_name="RegionOne",
+                             interface="public", identity_api_version="3")
+
+
+@dataclass
+class Call:
+    name: str
+    started: float
+    ok: bool
+    error: str = ""
+
+
+# The calls a client keeps making while faults happen: one per service that keeps state.
+API_CALLS: dict[str, Callable[[Any], Any]] = {
+    "token": lambda cloud: (cloud.session.auth.invalidate(), cloud.session.get_token()),
+    "image list": lambda cloud: list(cloud.image.images(limit=5)),
+    "volume list": lambda cloud: list(cloud.block_storage.volumes(limit=5)),
+    "network list": lambda cloud: list(cloud.network.networks(limit=5)),
+    "flavor list": lambda cloud: list(cloud.compute.flavors()),
+}
+
+
+class ApiLoop:
+    """Calls API_CALLS one after the other in a thread, for as long as it runs, and records each
+    call's outcome; failures are then counted per time window (one per fault)."""
+
+    def __init__(self, connection_factory: Callable[[], Any], pause: float = 0.2):
+        self.connection_factory = connection_factory
+        self.pause = pause
+        self.calls: list[Call] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="api-loop", daemon=True)
+
+    def __enter__(self) -> "ApiLoop":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=120)
+
+    def _run(self) -> None:
+        cloud = None
+        while not self._stop.is_set():
+            for name, call in API_CALLS.items():
+                started = time.monotonic()
+                try:
+                    cloud = cloud or self.connection_factory()
+                    call(cloud)
+                    self.calls.append(Call(name, started, True))
+                except Exception as exc:  # every failure counts, whatever its kind
+                    self.calls.append(Call(name, started, False, f"{type(exc).__name__}: {exc}"[:200]))
+                    cloud = None  # a new connection (and token) for the next call
+                if self._stop.wait(self.pause):
+                    return
+
+    def between(self, start: float, end: float) -> list[Call]:
+        return [call for call in self.calls if start <= call.started < end]
+
+
+def pod_working_sets(kube: Kube, node: str, namespace: str) -> dict[str, int]:
+    """Bytes of memory in use (the kubelet's working set) of every pod of `namespace` on the node."""
+    summary = kube.request("GET", f"/api/v1/nodes/{node}/proxy/stats/summary")
+    result = {}
+    for pod in summary.get("pods", []):
+        if pod["podRef"]["namespace"] == namespace:
+            result[pod["podRef"]["name"]] = sum((container.get("memory") or {}).get("workingSetBytes", 0)
+                                                for container in pod.get("containers", []))
+    return result

@@ -233,11 +233,12 @@ class Agent:
         log.info("provisioned the root and SST accounts")
 
     def mysqld_argv(self) -> list[str]:
-        """The configured command line for this member; its node name is its member name, which
-        the view check (mysql.wsrep_cluster_members) relies on."""
+        """The configured command line for this member, with environment variables expanded (a
+        pod's own IP); its node name is its member name, which the view check
+        (mysql.wsrep_cluster_members) relies on."""
         name, address = self.config.name, self.config.members[self.config.name]
-        return [part.replace("{name}", name).replace("{address}", address) for part in self.config.mysqld] + [
-            f"--wsrep-node-name={name}"]
+        return [os.path.expandvars(part.replace("{name}", name).replace("{address}", address))
+                for part in self.config.mysqld] + [f"--wsrep-node-name={name}"]
 
     def donors(self) -> str:
         """Standbys first as state-transfer donors (a donor leaves the Synced state, and the writer

@@ -111,8 +111,9 @@ class CephReconciler(Reconciler):
         files = self.daemon_files(cluster, monitors)
         self.step("MonitorMembershipReady", "Current", lambda: self._monitor_membership(cluster, monitors, files))
         components = self.step("MonitorsReady", "Available", lambda: self._apply_monitors(cluster, files))
-        components.update(self.step("ManagersReady", "Available", lambda: self._apply_managers(cluster, files)))
+        # The managers authenticate with keys the bootstrap imports: it runs first.
         self.step("PoolsAndUsersReady", "Completed", lambda: self._bootstrap(cluster, files))
+        components.update(self.step("ManagersReady", "Available", lambda: self._apply_managers(cluster, files)))
         clients = {user: {"user": user, "key": keys[f"client.{user}"],
                           "conf": self.ceph_conf(cluster, mon_host, "client")} for user in ceph.CLIENTS}
         self.step("ClientsReady", "Published", lambda: self._publish_clients(clients, cluster))

@@ -101,8 +101,9 @@ class GaleraReconciler(MembersReconciler):
             "prefix": self.prefix,
             "datadir": galera.DATA_DIR,
             "socket": galera.SOCKET,
-            # galera.cnf comes from /etc/mysql/conf.d; the node address is the pod's own IP.
-            "mysqld": ["mariadbd"],
+            # galera.cnf comes from /etc/mysql/conf.d; the node address (where peers and state
+            # transfers reach the member) is the pod's own IP, which the agent expands.
+            "mysqld": ["mariadbd", "--wsrep-node-address=${POD_IP}"],
             "root_password_file": f"{galera.SECRETS_DIR}/root/{galera.ROOT_PASSWORD_KEY}",
             "sst_password_file": f"{galera.SECRETS_DIR}/sst/{galera.SST_PASSWORD_KEY}",
             "writer_ttl": galera.WRITER_TTL,
@@ -134,6 +135,7 @@ class GaleraReconciler(MembersReconciler):
             "image": image,
             "imagePullPolicy": "IfNotPresent",
             "command": [galera.AGENT, f"{galera.AGENT_CONFIG_DIR}/agent.json"],
+            "env": [{"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}],
             "ports": [{"name": "mysql", "containerPort": galera.PORT},
                       {"name": "replication", "containerPort": galera.REPLICATION_PORT},
                       {"name": "ist", "containerPort": galera.IST_PORT},
@@ -155,13 +157,14 @@ class GaleraReconciler(MembersReconciler):
                              {"name": "sst-password", "mountPath": f"{galera.SECRETS_DIR}/sst", "readOnly": True},
                              *etcd_mounts],
         }
+        # Group-readable: the pod's fsGroup (the mysql group) owns the mounted files.
         volumes = [{"name": "config", "configMap": {"name": f"{name}-galera-config"}},
                    {"name": "control", "configMap": {"name": f"{name}-galera-control"}},
-                   {"name": "root-password", "secret": {"secretName": root_secret, "defaultMode": 0o400}},
-                   {"name": "sst-password", "secret": {"secretName": sst_secret, "defaultMode": 0o400}},
+                   {"name": "root-password", "secret": {"secretName": root_secret, "defaultMode": 0o440}},
+                   {"name": "sst-password", "secret": {"secretName": sst_secret, "defaultMode": 0o440}},
                    *etcd_volumes]
         return self.apply_members(
-            image=image, containers=[container], volumes=volumes,
+            image=image, containers=[container], volumes=volumes, run_as=galera.MYSQL_UID,
             inputs=workloads.inputs_hash(config, custom, agent, image),
             peer_ports={"mysql": galera.PORT, "replication": galera.REPLICATION_PORT, "ist": galera.IST_PORT,
                         "sst": galera.SST_PORT},

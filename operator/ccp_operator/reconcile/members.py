@@ -37,11 +37,12 @@ class MembersReconciler(Reconciler):
     def apply_members(self, *, image: str, containers: list[dict[str, Any]], volumes: list[dict[str, Any]],
                       inputs: str, peer_ports: dict[str, int], client_ports: dict[str, int] | None,
                       init_containers: list[dict[str, Any]] | None = None,
-                      termination_grace: int | None = None) -> dict[str, Any]:
+                      termination_grace: int | None = None, run_as: int | None = None) -> dict[str, Any]:
         """Applies the members and their Services; waits until every member runs the template.
 
         `client_ports` None: clients do not reach the members directly (Galera's go through its
-        writer endpoint), so the members get no client Service."""
+        writer endpoint), so the members get no client Service. `run_as`: the image's user, which
+        the pod runs as and whose group owns the member's volume."""
         owner, spec, service = self.owner, self.spec, self.service
         template = workloads.infrastructure_pod(
             owner, service, service, dedicated=spec.get("dedicated", True),
@@ -51,6 +52,8 @@ class MembersReconciler(Reconciler):
             template["spec"]["initContainers"] = init_containers
         if termination_grace:
             template["spec"]["terminationGracePeriodSeconds"] = termination_grace
+        if run_as is not None:
+            template["spec"]["securityContext"] = {"runAsUser": run_as, "runAsGroup": run_as, "fsGroup": run_as}
         self.kube.apply(workloads.plain_service(owner, service, service, self.peers_service, peer_ports,
                                                 headless=True))
         if client_ports:

@@ -142,7 +142,9 @@ class RabbitMQReconciler(MembersReconciler):
             {"key": "erlang-cookie", "path": ".erlang.cookie"}], "defaultMode": 0o400}}
         init = {
             "name": "erlang-cookie", "image": image, "imagePullPolicy": "IfNotPresent",
-            "command": ["sh", "-c", "cp /cookie/.erlang.cookie /var/lib/rabbitmq/.erlang.cookie && "
+            # Removed first: a cookie an earlier image wrote as another user stays unwritable.
+            "command": ["sh", "-c", "rm -f /var/lib/rabbitmq/.erlang.cookie && "
+                                    "cp /cookie/.erlang.cookie /var/lib/rabbitmq/.erlang.cookie && "
                                     "chmod 600 /var/lib/rabbitmq/.erlang.cookie"],
             "volumeMounts": [{"name": "cookie", "mountPath": "/cookie"},
                              {"name": "data", "mountPath": "/var/lib/rabbitmq"}],
@@ -171,7 +173,7 @@ class RabbitMQReconciler(MembersReconciler):
         }
         return self.apply_members(
             image=image, containers=[container], init_containers=[init],
-            termination_grace=rabbitmq.PRE_STOP_TIMEOUT + 60,
+            termination_grace=rabbitmq.PRE_STOP_TIMEOUT + 60, run_as=rabbitmq.UID,
             volumes=[{"name": "config", "configMap": {"name": f"{name}-rabbitmq-config"}},
                      {"name": "definitions", "secret": {"secretName": f"{name}-rabbitmq-definitions"}}, cookie],
             inputs=workloads.inputs_hash(config, defs, image),

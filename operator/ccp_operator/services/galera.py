@@ -16,6 +16,9 @@ REPLICATION_PORT = 4567
 IST_PORT = 4568
 SST_PORT = 4444
 HEALTH_PORT = 9200  # the agent's /ready and /live
+# The mysql user of the image (the official MariaDB image's uid, kept by images/galera): the
+# members run as it, and it owns their volumes.
+MYSQL_UID = 999
 KIND, PLURAL, SHORT_NAMES = "Galera", "galeras", ("gal",)
 DESCRIPTION = "A Galera (MariaDB) cluster: the OpenStack state database, with one writer behind HAProxy."
 CONFIG_TEMPLATE = "galera/galera.cnf.j2"

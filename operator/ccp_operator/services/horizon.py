@@ -4,7 +4,8 @@ architecture keeps it away from keystone's Apache and from other heavy services)
 from .base import KEYSTONE, MEMCACHED, Component, ConfigFile, Probe, ServiceDefinition
 
 PORT = 8080
-PYTHON_SITE = "/var/lib/kolla/venv/lib/python3.12/site-packages"
+# Kolla links the venv's python3.<minor> as python3, so the path holds on every distro release.
+PYTHON_SITE = "/var/lib/kolla/venv/lib/python3/site-packages"
 
 SERVICE = ServiceDefinition(
     name="horizon",

@@ -25,6 +25,9 @@ import re
 from ..api import schema as s
 from .base import ConfigFile
 
+# The official image's rabbitmq user (and group), which this project's image keeps: the pods run
+# as it, and it owns the data volumes.
+UID = 999
 PORT = 5672
 MANAGEMENT_PORT = 15672
 EPMD_PORT = 4369

@@ -1,0 +1,225 @@
+"""The lab control plane (examples/controlplane-lab.yaml) running for real on the real node, driven
+from outside the pods through its load balancers' IPs with openstacksdk, as a cloud's operator and
+its tenants drive a cloud.
+
+Its cluster is its own (`small` with one real node); the operator runs in-cluster from the image
+built here, and every OpenStack service from the images built here. A Ceph OSD joins the way a
+storage node does (localcluster.realplane), so RBD and radosgw have somewhere to write.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import uuid
+
+import openstack
+import pytest
+import requests
+
+from localcluster import realplane
+from localcluster.cluster import CACHE_ROOT
+from support.real_cluster import RealCluster
+
+STATE_DIR = CACHE_ROOT / "test-real-plane"
+PLANE = realplane.lab_manifest()
+NAMESPACE, NAME = PLANE["metadata"]["namespace"], PLANE["metadata"]["name"]
+KEYSTONE_URL = f"http://{PLANE['spec']['keystone']['loadBalancer']['ip']}:5000/v3"
+HORIZON_URL = f"http://{PLANE['spec']['horizon']['loadBalancer']['ip']}:8080"
+CATALOG_TYPES = {"identity", "placement", "image", "volumev3", "network", "compute", "object-store"}
+
+
+@pytest.fixture(scope="module")
+def lab():
+    cluster = RealCluster(STATE_DIR)
+    cluster.local.up("small", real_nodes=1)
+    try:
+        cluster.timings = realplane.deploy(cluster.local, timeout=2700,
+                                           progress=lambda message: print(message, flush=True))
+        yield cluster
+    finally:
+        if not os.environ.get("CCP_KEEP_REAL_PLANE"):
+            cluster.local.down()
+
+
+def admin_password(lab: RealCluster) -> str:
+    secret = lab.get("-n", NAMESPACE, "secret", f"{NAME}-keystone-credentials")
+    return base64.b64decode(secret["data"]["admin-password"]).decode()
+
+
+def connect(username: str, password: str, project: str) -> openstack.connection.Connection:
+    return openstack.connect(auth_url=KEYSTONE_URL, username=username, password=password, project_name=project,
+                             user_domain_name="Default", project_domain_name="Default", region_name="RegionOne",
+                             interface="public", identity_api_version="3")
+
+
+@pytest.fixture(scope="module")
+def cloud(lab):
+    return connect("admin", admin_password(lab), "admin")
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def rbd_names(lab: RealCluster, component: str, user: str, pool: str) -> list[str]:
+    """The RBD images of `pool`, listed with the service's own cephx user from its own pod."""
+    pod = lab.get("-n", NAMESPACE, "pods", "-l", f"app.kubernetes.io/component={component}")["items"][0]
+    done = lab.kubectl("-n", NAMESPACE, "exec", pod["metadata"]["name"], "--", "rbd", "--id", user, "ls", pool)
+    return done.stdout.split()
+
+
+# -- the plane ---------------------------------------------------------------------------------
+
+def test_every_pod_of_the_plane_runs_for_real_on_the_real_node_and_every_job_completed(lab):
+    pods = lab.get("-n", NAMESPACE, "pods")["items"]
+    assert len(pods) > 40
+    for pod in pods:
+        name = pod["metadata"]["name"]
+        assert pod["spec"]["nodeName"] == lab.node, name
+        if pod["metadata"].get("ownerReferences", [{}])[0].get("kind") == "Job":
+            continue
+        assert pod["status"]["phase"] == "Running", name
+        assert all(status["ready"] for status in pod["status"]["containerStatuses"]), name
+    jobs = lab.get("-n", NAMESPACE, "jobs")["items"]
+    steps = {job["metadata"]["labels"].get("ccp.openstack.org/job-step") for job in jobs}
+    assert {"db-init", "db-sync", "bootstrap", "keystone-register"} <= steps
+    assert all((job["status"].get("succeeded") or 0) >= 1 for job in jobs), \
+        [job["metadata"]["name"] for job in jobs if not job["status"].get("succeeded")]
+    plane = lab.get("-n", NAMESPACE, "openstackcontrolplane", NAME)
+    ready = next(c for c in plane["status"]["conditions"] if c["type"] == "Ready")
+    assert ready["status"] == "True", ready
+
+
+# -- keystone ----------------------------------------------------------------------------------
+
+def test_keystone_gives_admin_a_token_and_a_catalog_whose_every_url_answers(cloud):
+    assert cloud.auth_token
+    catalog = cloud.session.auth.get_access(cloud.session).service_catalog.catalog
+    assert CATALOG_TYPES <= {entry["type"] for entry in catalog}
+    for entry in catalog:
+        for endpoint in entry["endpoints"]:
+            if endpoint["interface"] != "public":
+                continue
+            url = endpoint["url"].replace("$(project_id)s", cloud.current_project_id)
+            url = re.sub(r"AUTH_%\(tenant_id\)s", f"AUTH_{cloud.current_project_id}", url)
+            response = requests.get(url, headers={"X-Auth-Token": cloud.auth_token}, timeout=30)
+            assert response.status_code < 500, (entry["type"], url, response.status_code)
+
+
+def test_a_tenant_user_with_the_member_role_gets_a_token_of_its_project(cloud):
+    project = cloud.identity.create_project(name=unique("tenant"), domain_id="default")
+    password = uuid.uuid4().hex
+    user = cloud.identity.create_user(name=unique("user"), password=password, default_project_id=project.id,
+                                      domain_id="default")
+    cloud.identity.assign_project_role_to_user(project, user, cloud.identity.find_role("member"))
+    tenant = connect(user.name, password, project.name)
+    assert tenant.auth_token
+    assert tenant.current_project_id == project.id
+
+
+# -- glance ------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def image(cloud):
+    data = os.urandom(4 * 1024 * 1024)
+    created = cloud.image.create_image(name=unique("image"), data=data, disk_format="raw", container_format="bare",
+                                       visibility="public")
+    created = cloud.image.wait_for_status(created, "active", wait=300)
+    return created, data
+
+
+def test_glance_stores_an_image_in_the_images_pool_and_gives_it_back_unchanged(lab, cloud, image):
+    created, data = image
+    downloaded = cloud.image.download_image(created)
+    assert hashlib.sha256(downloaded.content).hexdigest() == hashlib.sha256(data).hexdigest()
+    assert created.id in rbd_names(lab, "glance-api", "glance", PLANE["spec"].get("ceph", {}).get("pools", {})
+                                   .get("images", "images"))
+
+
+# -- cinder ------------------------------------------------------------------------------------
+
+def test_cinder_makes_rbd_volumes_snapshots_volumes_from_images_and_backups(lab, cloud, image):
+    storage = cloud.block_storage
+    volume = storage.wait_for_status(storage.create_volume(size=1, name=unique("volume")), "available", wait=300)
+    assert f"volume-{volume.id}" in rbd_names(lab, "cinder-volume", "cinder", "volumes")
+    snapshot = storage.create_snapshot(volume_id=volume.id, name=unique("snapshot"))
+    storage.wait_for_status(snapshot, "available", wait=300)
+    from_image = storage.create_volume(size=1, name=unique("from-image"), image_id=image[0].id)
+    from_image = storage.wait_for_status(from_image, "available", wait=300)
+    assert from_image.volume_image_metadata["image_id"] == image[0].id
+    backup = storage.create_backup(volume_id=volume.id, name=unique("backup"), force=True)
+    storage.wait_for_status(backup, "available", wait=600)
+    assert rbd_names(lab, "cinder-backup", "cinder-backup", "backups")
+
+
+# -- neutron -----------------------------------------------------------------------------------
+
+def test_neutron_builds_a_network_a_router_a_port_with_a_fixed_ip_and_a_security_group_rule(cloud):
+    network = cloud.network.create_network(name=unique("net"))
+    subnet = cloud.network.create_subnet(network_id=network.id, ip_version=4, cidr="192.168.77.0/24",
+                                         name=unique("subnet"))
+    router = cloud.network.create_router(name=unique("router"))
+    cloud.network.add_interface_to_router(router, subnet_id=subnet.id)
+    port = cloud.network.create_port(network_id=network.id, fixed_ips=[{"subnet_id": subnet.id,
+                                                                        "ip_address": "192.168.77.50"}])
+    assert port.fixed_ips[0]["ip_address"] == "192.168.77.50"
+    interfaces = list(cloud.network.ports(device_id=router.id))
+    assert [ip["ip_address"] for p in interfaces for ip in p.fixed_ips] == ["192.168.77.1"]
+    group = cloud.network.create_security_group(name=unique("sg"))
+    rule = cloud.network.create_security_group_rule(security_group_id=group.id, direction="ingress",
+                                                    protocol="tcp", port_range_min=22, port_range_max=22,
+                                                    ethertype="IPv4")
+    assert rule.port_range_min == 22
+
+
+# -- nova and placement ------------------------------------------------------------------------
+
+def test_nova_reports_its_conductor_and_scheduler_up_and_keeps_flavors(cloud):
+    services = {(service.binary, service.state) for service in cloud.compute.services()}
+    assert ("nova-conductor", "up") in services and ("nova-scheduler", "up") in services
+    flavor = cloud.compute.create_flavor(name=unique("flavor"), ram=128, vcpus=1, disk=1)
+    assert flavor.id in {f.id for f in cloud.compute.flavors()}
+
+
+def test_placement_answers_resource_classes_and_traits(cloud):
+    classes = cloud.placement.get("/resource_classes", microversion="1.2").json()["resource_classes"]
+    assert {"VCPU", "MEMORY_MB", "DISK_GB"} <= {entry["name"] for entry in classes}
+    traits = cloud.placement.get("/traits", microversion="1.6").json()["traits"]
+    assert "COMPUTE_VOLUME_ATTACH" in traits
+
+
+# -- radosgw -----------------------------------------------------------------------------------
+
+def test_radosgw_stores_and_returns_an_object_through_the_swift_api_with_a_keystone_token(cloud):
+    container = unique("container")
+    data = os.urandom(64 * 1024)
+    cloud.object_store.create_container(name=container)
+    cloud.object_store.upload_object(container=container, name="blob", data=data)
+    assert cloud.object_store.download_object("blob", container=container) == data
+
+
+# -- horizon -----------------------------------------------------------------------------------
+
+def test_horizon_logs_the_admin_in_and_shows_the_dashboard(lab):
+    session = requests.Session()
+    page = session.get(f"{HORIZON_URL}/auth/login/", timeout=60)
+    assert page.status_code == 200
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    form = {"csrfmiddlewaretoken": token, "username": "admin", "password": admin_password(lab),
+            "region": re.search(r'name="region" value="([^"]*)"', page.text).group(1)
+            if 'name="region" value=' in page.text else "default"}
+    dashboard = session.post(f"{HORIZON_URL}/auth/login/", data=form, timeout=120,
+                             headers={"Referer": f"{HORIZON_URL}/auth/login/"})
+    assert dashboard.status_code == 200
+    assert "/auth/login/" not in dashboard.url, dashboard.url
+    assert "Sign Out" in dashboard.text or "logout" in dashboard.text, dashboard.text[:500]
+
+
+def test_the_plane_reports_what_it_runs(lab):
+    plane = lab.get("-n", NAMESPACE, "openstackcontrolplane", NAME)
+    print(json.dumps({"timings": lab.timings, "services": plane["status"].get("services")}, indent=1))
+    assert plane["status"]["release"] == PLANE["spec"]["release"]
