@@ -23,7 +23,7 @@ import kopf
 
 from . import kube as kube_access
 from . import main as _kopf_module  # noqa: F401  (registers the handlers and the settings)
-from . import metrics
+from . import dns, metrics
 from .api import API_VERSION
 from .api.kinds import all_kinds
 from .health import Health, WatchFreshness, check_watches, serve
@@ -43,6 +43,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="watch every namespace (the default; for symmetry with kubectl)")
     parser.add_argument("--log-level", choices=LOG_LEVELS, default=os.environ.get("CCP_LOG_LEVEL", "info"))
     parser.add_argument("--http-address", default="0.0.0.0:8080", help="where /metrics, /healthz, /readyz listen")
+    parser.add_argument("--cluster-domain", default=dns.DEFAULT_CLUSTER_DOMAIN,
+                        help="the cluster's DNS domain (for clients that resolve names without search domains)")
     parser.add_argument("--watch-stale-after", type=float, default=120.0,
                         help="seconds a change may go undelivered by the watches before the replica counts as dead")
     election = parser.add_argument_group("leader election (one active replica)")
@@ -108,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     options = parse_args(argv)
     kopf.configure(debug=options.log_level == "debug", log_prefix=True)  # lines name their object
     logging.getLogger().setLevel(options.log_level.upper())
+    dns.set_cluster_domain(options.cluster_domain)
     try:
         version = metadata.version("openstack-ccp-operator")
     except metadata.PackageNotFoundError:

@@ -93,9 +93,11 @@ def _container(name: str, image: str, resources: dict[str, Any], mounts: list[di
             "resources": resources, "volumeMounts": mounts}
 
 
-def _config_volumes(config_secret: str, key_secrets: dict[str, str]) -> tuple[list[dict], list[dict]]:
-    """Volumes and mounts: the config Secret at Kolla's config dir, key repositories below it."""
-    volumes = [{"name": "config", "secret": {"secretName": config_secret, "defaultMode": 0o400}}]
+def _config_volumes(config_secret: str, key_secrets: dict[str, str],
+                    mode: int = 0o400) -> tuple[list[dict], list[dict]]:
+    """Volumes and mounts: the config Secret at Kolla's config dir, key repositories below it.
+    Root reads them (Kolla's kolla_set_configs copies them for the service's user)."""
+    volumes = [{"name": "config", "secret": {"secretName": config_secret, "defaultMode": mode}}]
     mounts = [{"name": "config", "mountPath": kolla.CONFIG_DIR, "readOnly": True}]
     for repo_name, secret_name in sorted(key_secrets.items()):
         volumes.append({"name": repo_name, "secret": {"secretName": secret_name, "defaultMode": 0o400}})
@@ -211,8 +213,10 @@ def disruption_budget(owner: Owner, service: ServiceDefinition, component: Compo
 def job(owner: Owner, service: str, step: JobStep, *, image: str, node_selector: dict[str, str],
         config_secret: str, key_secrets: dict[str, str], env: list[dict[str, Any]], files_hash: str,
         kolla_image: bool = True, backoff_limit: int = 4) -> dict[str, Any]:
-    """A step's Job running a Kolla image (or the step's script directly in another image)."""
-    volumes, mounts = _config_volumes(config_secret, key_secrets)
+    """A step's Job running a Kolla image (or the step's script directly in another image, as
+    that image's user: the script, which holds no secret (they come from the environment), is
+    then readable by all)."""
+    volumes, mounts = _config_volumes(config_secret, key_secrets, 0o400 if kolla_image else 0o444)
     resources = {"requests": {"cpu": "100m", "memory": "256Mi"}}
     if kolla_image:
         container = _container(step.name, image, resources, mounts, KOLLA_ENV + env)

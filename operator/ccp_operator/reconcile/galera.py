@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .. import dependencies, images, labels, placement, render, secrets, workloads
+from .. import dependencies, dns, images, labels, placement, render, secrets, workloads
 from ..errors import InvalidSpec, Waiting
 from ..kube.client import Kube
 from ..services import galera
@@ -171,8 +171,10 @@ class GaleraReconciler(MembersReconciler):
             client_ports=None)
 
     def haproxy_file(self) -> str:
-        """haproxy.cfg of the writer endpoint: every member by its stable DNS name."""
-        return haproxy_config([(member, f"{member}.{self.peers_service}.{self.namespace}.svc:{galera.PORT}")
+        """haproxy.cfg of the writer endpoint: every member by its stable DNS name, fully
+        qualified (HAProxy re-resolves it without search domains)."""
+        return haproxy_config([(member, dns.fully_qualified(f"{member}.{self.peers_service}.{self.namespace}.svc")
+                                + f":{galera.PORT}")
                                for member in self.member_names], bind=f"0.0.0.0:{galera.PORT}")
 
     def _apply_haproxy(self, etcd_endpoint: dict[str, Any]) -> dict[str, Any]:

@@ -279,11 +279,12 @@ class ServiceReconciler(Reconciler):
     # -- jobs ------------------------------------------------------------------------------------
 
     def _database_step(self) -> JobStep:
-        statements = [f"CREATE DATABASE IF NOT EXISTS `{db}`;" for db in self.definition.databases]
+        # Backquotes escaped: the SQL is a here-document of the shell (which expands the passwords).
+        statements = [f"CREATE DATABASE IF NOT EXISTS \\`{db}\\`;" for db in self.definition.databases]
         user = self.definition.name
         statements += [f"CREATE USER IF NOT EXISTS '{user}'@'%' IDENTIFIED BY '${{DB_PASSWORD}}';",
                        f"ALTER USER '{user}'@'%' IDENTIFIED BY '${{DB_PASSWORD}}';"]
-        statements += [f"GRANT ALL PRIVILEGES ON `{db}`.* TO '{user}'@'%';" for db in self.definition.databases]
+        statements += [f"GRANT ALL PRIVILEGES ON \\`{db}\\`.* TO '{user}'@'%';" for db in self.definition.databases]
         sql = "\n".join(statements)
         script = ('mariadb --host="$DB_HOST" --port="$DB_PORT" --user=root --password="$DB_ROOT_PASSWORD" '
                   f"--connect-timeout=10 <<SQL\n{sql}\nSQL\n")
@@ -326,15 +327,20 @@ class ServiceReconciler(Reconciler):
         files = {"job.sh": "#!/bin/sh\nset -e\n" + render.render_string(step.command, context) + "\n"}
         for name in step.config_files:
             files[name] = render.render_file(self.definition.config_file(name), {**context, **self.definition.config_file(name).values})
+        # The service's own steps (keystone's bootstrap) see its key repositories as its pods do.
+        key_secrets = ({repo.name: self.key_secret(repo.name) for repo in self.definition.key_repositories}
+                       if component_image else {})
         if kolla_image:
             entries = [("job.sh", "/usr/local/bin/ccp-job.sh", step.user, "0755")]
             entries += [(name, self.definition.config_file(name).dest, step.user, "0600") for name in step.config_files]
-            files["config.json"] = kolla.config_json("/usr/local/bin/ccp-job.sh", entries)
+            directories = [(repo.name, repo.dest, step.user) for repo in self.definition.key_repositories
+                           if repo.name in key_secrets]
+            files["config.json"] = kolla.config_json("/usr/local/bin/ccp-job.sh", entries, directories)
         secret_name = workloads.config_secret_name(self.owner, f"{self.definition.name}-{step.name}")
         self.kube.apply(workloads.secret(self.owner, secret_name, self.definition.name, None, files))
         manifest = workloads.job(
             self.owner, self.definition.name, step, image=image, node_selector=self.spec.get("nodeSelector") or {},
-            config_secret=secret_name, key_secrets={}, env=self._job_env(step, deps),
+            config_secret=secret_name, key_secrets=key_secrets, env=self._job_env(step, deps),
             files_hash=workloads.inputs_hash(files), kolla_image=kolla_image, backoff_limit=backoff_limit)
         self.run_job(manifest, step.name, self.definition.name, condition)
 
