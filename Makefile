@@ -56,6 +56,7 @@ integration: tools system-deps venv
 bench: tools system-deps venv
 	$(PYTHON) bench/cluster_up_down.py --profile ra-1000
 	$(PYTHON) bench/real_node.py
+	$(PYTHON) bench/real_controlplane.py
 	$(PYTHON) bench/controlplane_ready.py
 	$(PYTHON) bench/upgrade_release.py
 	$(PYTHON) bench/operator_failover.py --rounds 10

@@ -15,11 +15,12 @@ from typing import Any, Callable
 
 import yaml
 
+from ccp_operator.api import API_VERSION
 from ccp_operator.kube.client import Kube
 
 from . import images
 from .cluster import ClusterError, LocalCluster
-from .controlplane import apply_plane, kubectl, wait_plane_ready
+from .controlplane import apply_plane, kubectl, plane_state, wait_plane_ready
 from .operator import install_in_cluster
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,6 +122,10 @@ def deploy(cluster: LocalCluster, manifest: Path = LAB_EXAMPLE, timeout: float =
     return timings
 
 
+def plane_ready(kube: Kube, namespace: str, name: str) -> bool:
+    return plane_state(kube, namespace, name)["ready"]
+
+
 def wait_for_secret(kube: Kube, namespace: str, name: str, timeout: float, progress: Callable[[str], None]) -> None:
     deadline = time.monotonic() + timeout
     while kube.get("v1", "Secret", namespace, name) is None:
@@ -217,3 +222,56 @@ def pod_working_sets(kube: Kube, node: str, namespace: str) -> dict[str, int]:
             result[pod["podRef"]["name"]] = sum((container.get("memory") or {}).get("workingSetBytes", 0)
                                                 for container in pod.get("containers", []))
     return result
+
+
+# -- faults ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Fault:
+    """A pod the plane must replace by itself: its name, and the component whose pods must all
+    be Ready again."""
+
+    name: str
+    component: str
+    victim: Callable[[Kube, str, str], str]
+
+
+def _galera_writer(kube: Kube, namespace: str, name: str) -> str:
+    writer = ((kube.get(API_VERSION, "Galera", namespace, name) or {}).get("status") or {}).get("writer")
+    if not writer:
+        raise ClusterError(f"Galera {namespace}/{name} reports no writer")
+    return writer
+
+
+def _first_pod(component: str) -> Callable[[Kube, str, str], str]:
+    def victim(kube: Kube, namespace: str, name: str) -> str:
+        pods = kube.list("v1", "Pod", namespace, labels={"app.kubernetes.io/component": component})
+        return sorted(pod["metadata"]["name"] for pod in pods)[0]
+    return victim
+
+
+# The faults of the end-to-end test and the benchmark, one after the other.
+FAULTS = (
+    Fault("galera writer", "galera", _galera_writer),
+    Fault("keystone pod", "keystone", _first_pod("keystone")),
+    Fault("rabbitmq broker", "rabbitmq", lambda kube, namespace, name: f"{name}-rabbitmq-1"),
+)
+
+
+def inject(kube: Kube, namespace: str, name: str, fault: Fault, timeout: float = 900) -> tuple[str, float]:
+    """Deletes the fault's pod; returns it and the seconds until the component has replaced it
+    with every pod Ready and the plane is Ready."""
+    pod = fault.victim(kube, namespace, name)
+    old = kube.get("v1", "Pod", namespace, pod)
+    start = time.monotonic()
+    kube.delete("v1", "Pod", namespace, pod)
+    while True:
+        pods = kube.list("v1", "Pod", namespace, labels={"app.kubernetes.io/component": fault.component})
+        replaced = pods and all(p["metadata"]["uid"] != old["metadata"]["uid"] for p in pods)
+        ready = all(status.get("ready") for p in pods for status in (p.get("status") or {}).get("containerStatuses")
+                    or [{}])
+        if replaced and ready and plane_ready(kube, namespace, name):
+            return pod, time.monotonic() - start
+        if time.monotonic() - start > timeout:
+            raise TimeoutError(f"{fault.name}: {pod} not replaced by a Ready pod within {timeout:.0f}s")
+        time.sleep(2)

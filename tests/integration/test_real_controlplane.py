@@ -14,20 +14,21 @@ import hashlib
 import json
 import os
 import re
+import time
 import uuid
 
-import openstack
 import pytest
 import requests
 
 from localcluster import realplane
 from localcluster.cluster import CACHE_ROOT
+from support.db_writer import AcknowledgedWriter
 from support.real_cluster import RealCluster
 
 STATE_DIR = CACHE_ROOT / "test-real-plane"
 PLANE = realplane.lab_manifest()
 NAMESPACE, NAME = PLANE["metadata"]["namespace"], PLANE["metadata"]["name"]
-KEYSTONE_URL = f"http://{PLANE['spec']['keystone']['loadBalancer']['ip']}:5000/v3"
+KEYSTONE_URL = realplane.keystone_url(PLANE)
 HORIZON_URL = f"http://{PLANE['spec']['horizon']['loadBalancer']['ip']}:8080"
 CATALOG_TYPES = {"identity", "placement", "image", "volumev3", "network", "compute", "object-store"}
 
@@ -46,14 +47,11 @@ def lab():
 
 
 def admin_password(lab: RealCluster) -> str:
-    secret = lab.get("-n", NAMESPACE, "secret", f"{NAME}-keystone-credentials")
-    return base64.b64decode(secret["data"]["admin-password"]).decode()
+    return realplane.admin_password(lab.kube, NAMESPACE, NAME)
 
 
-def connect(username: str, password: str, project: str) -> openstack.connection.Connection:
-    return openstack.connect(auth_url=KEYSTONE_URL, username=username, password=password, project_name=project,
-                             user_domain_name="Default", project_domain_name="Default", region_name="RegionOne",
-                             interface="public", identity_api_version="3")
+def connect(username: str, password: str, project: str):
+    return realplane.connect(KEYSTONE_URL, username, password, project)
 
 
 @pytest.fixture(scope="module")
@@ -223,3 +221,30 @@ def test_the_plane_reports_what_it_runs(lab):
     plane = lab.get("-n", NAMESPACE, "openstackcontrolplane", NAME)
     print(json.dumps({"timings": lab.timings, "services": plane["status"].get("services")}, indent=1))
     assert plane["status"]["release"] == PLANE["spec"]["release"]
+
+
+# -- faults ------------------------------------------------------------------------------------
+
+def test_the_plane_survives_losing_the_galera_writer_a_keystone_pod_and_a_rabbitmq_broker(lab):
+    galera_ip = lab.get("-n", NAMESPACE, "service", f"{NAME}-galera")["spec"]["clusterIP"]
+    root_password = base64.b64decode(lab.get("-n", NAMESPACE, "secret", f"{NAME}-galera-root")["data"][
+        "root-password"]).decode()
+    report = {}
+    with AcknowledgedWriter(galera_ip, 3306, root_password) as writer, \
+            realplane.ApiLoop(lambda: connect("admin", admin_password(lab), "admin")) as loop:
+        time.sleep(10)  # calls and writes before the first fault
+        for fault in realplane.FAULTS:
+            start = time.monotonic()
+            pod, back = realplane.inject(lab.kube, NAMESPACE, NAME, fault)
+            time.sleep(10)  # the loop's calls right after recovery count for this fault too
+            calls = loop.between(start, time.monotonic())
+            failed = [call for call in calls if not call.ok]
+            report[fault.name] = {"pod": pod, "backToReadySeconds": round(back, 1), "calls": len(calls),
+                                  "failedCalls": len(failed), "errors": sorted({call.error[:80] for call in failed})[:3]}
+        time.sleep(10)
+        after = loop.between(time.monotonic() - 10, time.monotonic())
+    print(json.dumps({"faults": report, "rowsAcknowledged": len(writer.acknowledged),
+                      "writeFailures": writer.failures}, indent=1))
+    assert writer.acknowledged, "no write was acknowledged"
+    assert writer.missing() == []
+    assert after and all(call.ok for call in after), [call.error for call in after if not call.ok]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 
+from ccp_operator.kube.client import Kube
 from localcluster import LocalCluster, images, tools_bin_dir
 from support.waiting import wait_for
 
@@ -18,6 +19,10 @@ PYTHON_IMAGE = images.reference("python")
 class RealCluster:
     def __init__(self, state_dir: Path):
         self.local = LocalCluster(state_dir)
+
+    @property
+    def kube(self) -> Kube:
+        return Kube(self.local.api_client())
 
     @property
     def node(self) -> str:
