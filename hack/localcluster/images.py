@@ -104,6 +104,11 @@ HORIZON_SETUP = " && ".join((
     f"ln -s /etc/openstack-dashboard/local_settings.d {SITE_PACKAGES}/openstack_dashboard/local/local_settings.d",
     'cp "$SOURCE/manage.py" /var/lib/kolla/venv/bin/manage.py',
     f"for locale in {SITE_PACKAGES}/*/locale; do (cd ${{locale%/*}} && django-admin compilemessages); done",
+    # Apache's environment (Debian's envvars) and a clean run directory at each start, as
+    # Kolla's httpd recipe does, before horizon's own start script.
+    "install -m 0644 /usr/local/share/kolla/docker/httpd/httpd_setup.sh /usr/local/bin/kolla_httpd_setup",
+    "printf '. /usr/local/bin/kolla_httpd_setup\\n. /usr/local/bin/kolla_horizon_extend_start\\n' "
+    "> /usr/local/bin/kolla_extend_start",
 ))
 
 

@@ -392,6 +392,9 @@ def registration_script(user: str | None, entries: list[tuple[Endpoint, dict[str
     a URL that changed (a load balancer added) is updated."""
     lines = ["set -e"]
     if user:
+        # keystone's bootstrap makes the admin project only: the service users' project comes first.
+        lines += ["openstack project create --or-show --domain default "
+                  "--description 'Service users' service >/dev/null"]
         lines += [f'openstack user create --or-show --domain default --password "$SERVICE_PASSWORD" {user} >/dev/null',
                   f'openstack user set --password "$SERVICE_PASSWORD" {user}',
                   f"openstack role add --project service --user {user} admin",
