@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from ccp_operator.services import horizon
+
 from .paths import CACHE_ROOT, tools_bin_dir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,7 +92,7 @@ class OpenStackService:
     setup: str = ""  # shell run as root after the install, the source tree in $SOURCE
 
 
-SITE_PACKAGES = "/var/lib/kolla/venv/lib/python3/site-packages"
+SITE_PACKAGES = horizon.PYTHON_SITE
 # What Kolla's horizon recipe does: the settings live in /etc/openstack-dashboard (linked from the
 # package's local/ folder, where Django looks), manage.py beside the venv's programs, and the
 # translations compiled. Its start script (kolla_extend_start) collects and compresses the

@@ -179,8 +179,8 @@ class RealNode:
         record = self.dir / "images.json"
         loaded = json.loads(record.read_text()) if record.exists() else {}
         references = [images.build(name, release, progress=self.progress) for name in names]
-        missing = {reference: images.image_id(reference) for reference in references}
-        missing = {reference: image_id for reference, image_id in missing.items() if loaded.get(reference) != image_id}
+        ids = {reference: images.image_id(reference) for reference in references}
+        missing = {reference: image_id for reference, image_id in ids.items() if loaded.get(reference) != image_id}
         if missing:
             step = time.monotonic()
             self._import(sorted(missing))

@@ -321,6 +321,18 @@ def plain_service(owner: Owner, service: str, component: str, name: str, ports: 
             "spec": spec}
 
 
+def run_as(uid: int) -> dict[str, Any]:
+    """A pod security context running as the image's user, whose group owns the pod's volumes."""
+    return {"runAsUser": uid, "runAsGroup": uid, "fsGroup": uid}
+
+
+def public_url(internal: str, port: int, load_balancer: dict[str, Any]) -> str:
+    """An API's public URL: its load balancer's fixed IP when it has one, else its Service's URL."""
+    if load_balancer.get("enabled") and load_balancer.get("ip"):
+        return f"http://{load_balancer['ip']}:{port}"
+    return internal
+
+
 def budget(owner: Owner, service: str, component: str, name: str) -> dict[str, Any]:
     return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
             "metadata": metadata(owner, name, service, component),

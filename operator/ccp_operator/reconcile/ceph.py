@@ -26,7 +26,6 @@ CONFIG_DIR = "/etc/ceph"
 SCRIPTS_DIR = "/usr/local/share/ccp-ceph"
 # The daemons run as Ceph's own user; mounted keys are readable by its group (the volumes'
 # group is fsGroup), by no one else.
-CEPH_USER = {"runAsUser": ceph.CEPH_UID, "runAsGroup": ceph.CEPH_UID, "fsGroup": ceph.CEPH_UID}
 KEY_MODE = 0o440
 RGW_ENDPOINT = Endpoint("object-store", "swift", RGW, ceph.RGW_SWIFT_PATH, "Ceph radosgw (Swift and S3)")
 
@@ -251,7 +250,7 @@ class CephReconciler(Reconciler):
             template["spec"]["affinity"] = placement.affinity(
                 service=SERVICE, instance=self.owner.name, component=component, dedicated=False,
                 co_locate_with=(MON,))
-        template["spec"]["securityContext"] = dict(CEPH_USER)
+        template["spec"]["securityContext"] = workloads.run_as(ceph.CEPH_UID)
         return template
 
     def _container(self, name: str, command: list[str], resources: dict[str, Any], mounts: list[dict[str, Any]],
@@ -364,7 +363,7 @@ class CephReconciler(Reconciler):
                                      {"name": "script", "mountPath": "/usr/local/share/ccp-ceph-job"},
                                      {"name": "admin", "mountPath": "/etc/ceph-admin", "readOnly": True}])
         pod_spec = {"restartPolicy": "Never", "enableServiceLinks": False, "containers": [container],
-                    "securityContext": dict(CEPH_USER),
+                    "securityContext": workloads.run_as(ceph.CEPH_UID),
                     "volumes": [{"name": "config", "configMap": {"name": self.name("ceph-config")}},
                                 {"name": "script", "secret": {"secretName": self.name(f"ceph-{step}"),
                                                               "defaultMode": KEY_MODE}},
@@ -459,16 +458,11 @@ class CephReconciler(Reconciler):
         return secrets.ensure(self.kube, self.namespace, self.name("radosgw-credentials"), ["keystone-password"],
                               service=SERVICE, instance=self.owner.name)["keystone-password"]
 
-    def _radosgw_public_url(self) -> str:
-        """The load balancer's address when it has a fixed one, else the Service's."""
-        balancer = (self.spec.get("radosgw") or {}).get("loadBalancer") or {}
-        if balancer.get("enabled") and balancer.get("ip"):
-            return f"http://{balancer['ip']}:{ceph.RGW_PORT}"
-        return self._radosgw_url()
-
     def _register_radosgw(self, keystone: dict[str, Any]) -> None:
         urls = {"internal": self._radosgw_url() + ceph.RGW_SWIFT_PATH,
-                "public": self._radosgw_public_url() + ceph.RGW_SWIFT_PATH}
+                "public": workloads.public_url(self._radosgw_url(), ceph.RGW_PORT,
+                                               (self.spec.get("radosgw") or {}).get("loadBalancer") or {})
+                + ceph.RGW_SWIFT_PATH}
         script = registration_script(ceph.RGW_KEYSTONE_USER, [(RGW_ENDPOINT, urls)])
         step = JobStep("keystone-register", image=images.KOLLA_TOOLBOX, user="ansible", command=script)
         files = {"job.sh": "#!/bin/sh\nset -e\n" + script + "\n",

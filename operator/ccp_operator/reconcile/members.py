@@ -53,7 +53,7 @@ class MembersReconciler(Reconciler):
         if termination_grace:
             template["spec"]["terminationGracePeriodSeconds"] = termination_grace
         if run_as is not None:
-            template["spec"]["securityContext"] = {"runAsUser": run_as, "runAsGroup": run_as, "fsGroup": run_as}
+            template["spec"]["securityContext"] = workloads.run_as(run_as)
         self.kube.apply(workloads.plain_service(owner, service, service, self.peers_service, peer_ports,
                                                 headless=True))
         if client_ports:

@@ -84,6 +84,11 @@ class ServiceReconciler(Reconciler):
     def key_secret(self, repository: str) -> str:
         return f"{self.owner.name}-{self.definition.name}-{repository}"
 
+    @property
+    def key_secrets(self) -> dict[str, str]:
+        """Each key repository's Secret, by repository."""
+        return {repo.name: self.key_secret(repo.name) for repo in self.definition.key_repositories}
+
     # -- the pass ------------------------------------------------------------------------------
 
     def validate(self) -> None:
@@ -328,8 +333,7 @@ class ServiceReconciler(Reconciler):
         for name in step.config_files:
             files[name] = render.render_file(self.definition.config_file(name), {**context, **self.definition.config_file(name).values})
         # The service's own steps (keystone's bootstrap) see its key repositories as its pods do.
-        key_secrets = ({repo.name: self.key_secret(repo.name) for repo in self.definition.key_repositories}
-                       if component_image else {})
+        key_secrets = self.key_secrets if component_image else {}
         if kolla_image:
             entries = [("job.sh", "/usr/local/bin/ccp-job.sh", step.user, "0755")]
             entries += [(name, self.definition.config_file(name).dest, step.user, "0600") for name in step.config_files]
@@ -350,7 +354,7 @@ class ServiceReconciler(Reconciler):
                           versions: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
         """Applies every component (at `versions`, per component, during an upgrade) and waits
         until each runs its template on every replica."""
-        key_secrets = {repo.name: self.key_secret(repo.name) for repo in self.definition.key_repositories}
+        key_secrets = self.key_secrets
         key_versions = {name: (self.kube.get("v1", "Secret", self.namespace, secret) or {}).get("data")
                         for name, secret in key_secrets.items()}
         observed: dict[str, dict[str, Any]] = {}
@@ -437,9 +441,8 @@ def component_urls(definition: ServiceDefinition, spec: dict[str, Any], instance
             continue
         settings = component_settings(definition, component, spec)
         internal = f"http://{instance}-{component.name}.{namespace}.svc:{component.port}"
-        lb = settings.load_balancer
-        public = f"http://{lb['ip']}:{component.port}" if lb.get("enabled") and lb.get("ip") else internal
-        urls[component.name] = {"internal": internal, "public": public}
+        urls[component.name] = {"internal": internal,
+                                "public": workloads.public_url(internal, component.port, settings.load_balancer)}
     return urls
 
 
