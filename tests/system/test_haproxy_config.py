@@ -15,4 +15,4 @@ def test_haproxy_accepts_the_rendered_writer_endpoint(tmp_path):
     path.write_text(GaleraReconciler(None, body).haproxy_file())
     checked = subprocess.run(["haproxy", "-c", "-f", str(path)], capture_output=True, text=True, timeout=30)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "db-galera-2.db-galera-peers.openstack.svc:3306" in path.read_text()
+    assert "db-galera-2.db-galera-peers.openstack.svc.cluster.local:3306" in path.read_text()

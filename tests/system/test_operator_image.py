@@ -155,7 +155,7 @@ print(json.dumps({
     module = Path(result["module"]).resolve()
     assert venv.resolve() in module.parents and "site-packages" in module.parts, module
     assert result["templates"] == sorted(str(path.relative_to(TEMPLATES)) for path in TEMPLATES.rglob("*.j2"))
-    assert "db-galera-2.db-galera-peers.openstack.svc:3306" in result["haproxy"]
+    assert "db-galera-2.db-galera-peers.openstack.svc.cluster.local:3306" in result["haproxy"]
     assert "wsrep_cluster_name = openstack-db" in result["galera"]
     assert "wsrep_provider = /usr/lib/galera/libgalera_smm.so" in result["galera"]
     assert "{{" not in result["haproxy"] + result["galera"]
