@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 .PHONY: help tools system-deps venv up down nodes demo test unit integration bench images clean
 
 help:
-	@echo "make demo          the ra-1000 cluster, the operator, and examples/controlplane-1000.yaml Ready"
+	@echo "make demo          the ra-1000 cluster, the operator, examples/controlplane-1000.yaml Ready, and the lab plane for real"
 	@echo "make test          unit and integration tests (starts and stops its own small cluster)"
 	@echo "make unit          unit tests only (no cluster; the chart is rendered by helm, its alerts checked by promtool)"
 	@echo "make integration   integration tests only"
@@ -41,7 +41,7 @@ down: venv
 nodes: venv
 	$(CLUSTER) nodes
 
-demo: tools venv
+demo: tools system-deps venv
 	$(PYTHON) -m localcluster.demo --profile ra-1000
 
 test: tools system-deps venv

@@ -26,6 +26,7 @@ from datetime import datetime
 from ccp_operator import conditions
 from ccp_operator.api import API_VERSION
 from ccp_operator.kube.client import Kube
+from ccp_operator.reconcile.controlplane import children
 from localcluster import LocalCluster, realplane
 from localcluster.cluster import CACHE_ROOT
 
@@ -41,7 +42,7 @@ def service_ready_seconds(kube: Kube, namespace: str, plane_name: str) -> dict[s
     plane = kube.get(API_VERSION, "OpenStackControlPlane", namespace, plane_name)
     created = timestamp(plane["metadata"]["creationTimestamp"])
     result = {}
-    for kind in (plane["status"].get("services") or {}):
+    for kind, _, _ in children():
         child = kube.get(API_VERSION, kind, namespace, plane_name)
         ready = conditions.find(((child or {}).get("status") or {}).get("conditions"), conditions.READY)
         if ready and ready.get("status") == "True":
@@ -75,10 +76,12 @@ def main() -> None:
                 pod, back = realplane.inject(kube, namespace, name, fault)
                 time.sleep(10)
                 calls = loop.between(start, time.monotonic())
-                report.append((fault.name, pod, back, len(calls), sum(not call.ok for call in calls)))
+                slowest = max(calls, key=lambda call: call.seconds, default=None)
+                report.append((fault.name, pod, back, len(calls), sum(not call.ok for call in calls), slowest))
         print("faults (API calls in a loop: token, image, volume, network, flavor lists):")
-        for fault, pod, back, calls, failed in report:
-            print(f"  {fault:<16} {pod:<36} back to Ready in {back:5.0f} s; {failed} of {calls} calls failed")
+        for fault, pod, back, calls, failed, slowest in report:
+            print(f"  {fault:<16} {pod:<36} back to Ready in {back:5.0f} s; {failed} of {calls} calls failed"
+                  + (f"; slowest call {slowest.name} {slowest.seconds:.1f} s" if slowest else ""))
 
         working_sets = realplane.pod_working_sets(kube, cluster.real_node().spec.name, namespace)
         by_service: dict[str, int] = defaultdict(int)

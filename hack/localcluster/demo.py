@@ -2,7 +2,7 @@
 example control plane reaching Ready, with a table of where every component runs; then the lab
 control plane running for real on the cluster's real node, answering real API calls.
 
-    python -m localcluster.demo [--profile ra-1000] [--example examples/controlplane-1000.yaml] [--real-plane]
+    python -m localcluster.demo [--profile ra-1000] [--example examples/controlplane-1000.yaml] [--no-real-plane]
 
 What is simulated and what is real: the 1000-node plane's pods run on KWOK's nodes (scheduled by
 the real scheduler, never started); the lab plane's pods run on the real node (containerd, runc),
@@ -31,10 +31,9 @@ def main() -> int:
     parser.add_argument("--profile", default="ra-1000")
     parser.add_argument("--example", type=lambda p: Path(p).resolve(), default=ROOT / "examples" / "controlplane-1000.yaml")
     parser.add_argument("--timeout", type=float, default=1800)
-    # Opt-in until the lab plane reaches Ready for real (issue 15).
-    parser.add_argument("--real-plane", action="store_true", help="also the lab plane on a real node")
+    parser.add_argument("--no-real-plane", action="store_true",
+                        help="only the simulated plane: no real node, no lab plane running for real")
     args = parser.parse_args()
-    args.no_real_plane = not args.real_plane
 
     started = time.monotonic()
     cluster = LocalCluster(progress=lambda message: print(f"  {message}", flush=True))

@@ -114,6 +114,16 @@ HORIZON_SETUP = " && ".join((
 ))
 
 
+# What Kolla's neutron-base recipe adds: the agents' wrappers of dnsmasq, haproxy, keepalived and
+# radvd, which the agents' start scripts copy to /usr/local/bin or delete (KOLLA_NEUTRON_WRAPPERS)
+# through sudo, and their configuration directory.
+NEUTRON_SETUP = " && ".join((
+    "recipe=/usr/local/share/kolla/docker/neutron/neutron-base",
+    "mkdir -p /usr/local/lib/neutron-wrappers /usr/local/etc/neutron-wrappers",
+    "for wrapper in dnsmasq haproxy keepalived neutron-keepalived-state-change radvd copy-wrappers delete-wrappers; "
+    "do install -m 0755 \"$recipe/$wrapper\" /usr/local/lib/neutron-wrappers/; done",
+))
+
 CEPH_CLIENT = ("ceph-common", "python3-rados", "python3-rbd", "qemu-utils")
 # Kolla's images of each service the operator deploys, named as Kolla names them.
 OPENSTACK: dict[str, OpenStackService] = {
@@ -122,12 +132,13 @@ OPENSTACK: dict[str, OpenStackService] = {
     "glance": OpenStackService("glance", {"glance-api": ("glance", ())}, apt=CEPH_CLIENT),
     "cinder": OpenStackService("cinder", {
         "cinder-api": ("cinder", ()), "cinder-scheduler": ("cinder", ()),
-        "cinder-volume": ("cinder", ()), "cinder-backup": ("cinder", ())}, apt=CEPH_CLIENT),
+        # open-iscsi: Kolla's base has it, and cinder-volume's start script owns its /etc/iscsi.
+        "cinder-volume": ("cinder", ("open-iscsi",)), "cinder-backup": ("cinder", ())}, apt=CEPH_CLIENT),
     "neutron": OpenStackService("neutron", {
         "neutron-server": ("neutron", ()),
         "neutron-dhcp-agent": ("neutron", ("dnsmasq", "dnsmasq-utils")),
         "neutron-l3-agent": ("neutron", ("keepalived", "haproxy", "iptables", "conntrack", "radvd")),
-        "neutron-metadata-agent": ("neutron", ("haproxy",))}, apt=("iproute2",)),
+        "neutron-metadata-agent": ("neutron", ("haproxy",))}, apt=("iproute2",), setup=NEUTRON_SETUP),
     "nova": OpenStackService("nova", {
         "nova-api": ("nova", ()), "nova-conductor": ("nova", ()), "nova-scheduler": ("nova", ()),
         "nova-novncproxy": ("nova", ("novnc",))}, apt=CEPH_CLIENT),
@@ -173,7 +184,7 @@ RECIPES: dict[str, Recipe] = {recipe.name: recipe for recipe in (
     Recipe("memcached", "kolla/memcached", f"{KOLLA_REGISTRY}/memcached", _kolla_tag, base="kolla-base"),
     Recipe("kolla-toolbox", "kolla/kolla-toolbox", f"{KOLLA_REGISTRY}/kolla-toolbox", _kolla_tag, base="kolla-base"),
     Recipe("openstack-base", "kolla/openstack-base", f"{KOLLA_REGISTRY}/openstack-base", _kolla_tag,
-           base="kolla-base"),
+           base="kolla-base", build_args=lambda release: {"OPENSTACK_RELEASE": release}),
     *_openstack_recipes(),
     Recipe("etcd", "etcd", f"{LOCAL_REGISTRY}/etcd", lambda release: versions()["ETCD_VERSION"], tools=("etcd",)),
     Recipe("haproxy", "haproxy", f"{LOCAL_REGISTRY}/haproxy", lambda release: DEBIAN_SUITE, base=DEBIAN),

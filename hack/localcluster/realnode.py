@@ -1,7 +1,8 @@
 """A real node beside KWOK's: a kubelet built from the pinned Kubernetes that runs pods for real.
 
-The node has its own containerd instance (socket, root and state under the cluster's state
-directory, never the docker daemon's), Debian's runc and CNI plugins on a bridge of its own with
+The node has its own containerd instance (socket and state under the cluster's state directory,
+never the docker daemon's; its root, the images, in a cache shared by the clusters this machine
+starts one after another, so that each does not import them again), Debian's runc and CNI plugins on a bridge of its own with
 a pod range, kube-proxy in iptables mode so ClusterIP Services work, and CoreDNS as a Deployment
 on it with the kubelet's clusterDNS pointing at its Service. Its serving certificate is signed by
 the cluster CA, so `kubectl logs`, `exec` and `port-forward` work; its local volumes are
@@ -32,6 +33,7 @@ from typing import Any, Callable
 import yaml
 
 from . import images, pki
+from .paths import CACHE_ROOT
 from .processes import ProcessTable
 
 # The pod network of the cluster and of its one real node. Apart from KWOK's (10.128.0.0/12),
@@ -61,6 +63,10 @@ KUBE_PROXY_HEALTHZ_PORT, KUBE_PROXY_METRICS_PORT = 10256, 10249
 HEALTH_URLS = {"kubelet": f"http://127.0.0.1:{KUBELET_HEALTHZ_PORT}/healthz",
                "kube-proxy": f"http://127.0.0.1:{KUBE_PROXY_HEALTHZ_PORT}/healthz"}
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+# containerd's root (content, snapshots, metadata) and the record of the images imported into it.
+# Only one real node runs on a machine at a time (its bridge is the machine's), and a node leaves
+# no container in it when it stops.
+IMAGE_STORE = Path(os.environ.get("CCP_NODE_IMAGE_STORE", CACHE_ROOT / "real-node-images"))
 KUBEPODS = "kubepods"
 
 
@@ -135,6 +141,7 @@ class RealNode:
         (it advertises the node's address)."""
         self.check_host()
         pki.create_node(self.pki, self.spec.name, NODE_IP)
+        IMAGE_STORE.mkdir(parents=True, exist_ok=True)
         for directory in ("containerd", "kubelet", "pod-logs", "cni/net.d", "cni/ipam", "disks"):
             (self.dir / directory).mkdir(parents=True, exist_ok=True)
         for disk in range(self.spec.volume_count):
@@ -152,6 +159,11 @@ class RealNode:
             self.processes.start(name, self._argv(name), cwd=self.dir)
             if name == "containerd":
                 self._wait_containerd()
+                if self._forget_containers():
+                    # CRI loaded them when it started: it must start again without them.
+                    self.processes.stop_all(["containerd"])
+                    self.processes.start(name, self._argv(name), cwd=self.dir)
+                    self._wait_containerd()
                 self.load_images([images.PAUSE, images.COREDNS])
             elif name in HEALTH_URLS:
                 self._wait_healthy(name)
@@ -172,11 +184,19 @@ class RealNode:
             time.sleep(0.2)
         raise RealNodeError(f"containerd did not answer on {self.socket} within {timeout:.0f}s")
 
+    def _forget_containers(self) -> list[str]:
+        """Removes from the shared store the containers (and their snapshots) an earlier node
+        left in it; returns their ids. Its images stay."""
+        ids = self.ctr("containers", "list", "--quiet").stdout.decode().split()
+        for container in ids:
+            self.ctr("containers", "delete", container, check=False)
+        return ids
+
     def load_images(self, names: list[str], release: str = images.DEFAULT_RELEASE) -> list[str]:
         """Builds the named images (docker's cache makes an unchanged one quick) and imports into
         the node's containerd, in one stream, those it does not hold at the same image id (the
         layers they share are sent once); returns their references."""
-        record = self.dir / "images.json"
+        record = IMAGE_STORE / "images.json"
         loaded = json.loads(record.read_text()) if record.exists() else {}
         references = [images.build(name, release, progress=self.progress) for name in names]
         ids = {reference: images.image_id(reference) for reference in references}
@@ -207,7 +227,8 @@ class RealNode:
         server = f"https://127.0.0.1:{apiserver_port}"
         for stem, identity in (("kubelet", pki.node_identity(self.spec.name)), ("kube-proxy", pki.KUBE_PROXY)):
             pki.write_kubeconfig(self.dir / f"{stem}.kubeconfig", server, self.pki, identity)
-        (self.dir / "containerd" / "config.toml").write_text(containerd_config(self.dir, images.reference(images.PAUSE)))
+        (self.dir / "containerd" / "config.toml").write_text(containerd_config(self.dir, IMAGE_STORE / "root",
+                                                                                images.reference(images.PAUSE)))
         (self.dir / "cni" / "net.d" / "10-ccp-pods.conflist").write_text(json.dumps(cni_config(self.dir), indent=2))
         # Pods of dnsPolicy Default get no nameserver: nothing resolves names outside the cluster.
         (self.dir / "resolv.conf").write_text("")
@@ -262,6 +283,8 @@ class RealNode:
         stopped = self.processes.stop_all(["load-balancer", "kubelet"])
         # Pods first (containerd would only ask them to stop, one by one), then their shims.
         self._kill_leftovers()
+        if self.processes.alive("containerd"):
+            self._forget_containers()
         stopped += self.processes.stop_all(["kube-proxy", "containerd"])
         if (self.dir / "kube-proxy.yaml").exists():
             # Its own removal of its rules; remove_chains below sweeps whatever is left.
@@ -415,12 +438,12 @@ def leftovers(state_dir: Path) -> list[str]:
 
 # -- pure builders -------------------------------------------------------------------------------
 
-def containerd_config(node_dir: Path, sandbox_image: str) -> str:
+def containerd_config(node_dir: Path, root: Path, sandbox_image: str) -> str:
     """containerd 1.6's configuration (version 2) for the node's own instance."""
     base = node_dir / "containerd"
     cri = 'plugins."io.containerd.grpc.v1.cri"'
     return f"""version = 2
-root = "{base / 'root'}"
+root = "{root}"
 state = "{base / 'state'}"
 # This machine refuses a negative oom_score_adj.
 oom_score = 0

@@ -148,13 +148,18 @@ def keystone_url(body: dict[str, Any]) -> str:
     return f"http://{body['spec']['keystone']['loadBalancer']['ip']}:5000/v3"
 
 
+# A call that has no answer by then fails (and is counted), as for a client that sets a timeout:
+# without one, a connection whose SYN went to a replaced pod waits out conntrack's 120 s.
+API_TIMEOUT = 15
+
+
 def connect(auth_url: str, username: str, password: str, project: str):
     """An openstacksdk connection through the public endpoints, as a cloud's user makes one."""
     import openstack  # the test and bench dependency, not the cluster tool's
 
     return openstack.connect(auth_url=auth_url, username=username, password=password, project_name=project,
                              user_domain_name="Default", project_domain_name="Default", region_name="RegionOne",
-                             interface="public", identity_api_version="3")
+                             interface="public", identity_api_version="3", api_timeout=API_TIMEOUT)
 
 
 @dataclass
@@ -163,6 +168,7 @@ class Call:
     started: float
     ok: bool
     error: str = ""
+    seconds: float = 0.0  # how long it took (a hung call shows here, not as a failure)
 
 
 # The calls a client keeps making while faults happen: one per service that keeps state.
@@ -202,9 +208,10 @@ class ApiLoop:
                 try:
                     cloud = cloud or self.connection_factory()
                     call(cloud)
-                    self.calls.append(Call(name, started, True))
+                    self.calls.append(Call(name, started, True, seconds=time.monotonic() - started))
                 except Exception as exc:  # every failure counts, whatever its kind
-                    self.calls.append(Call(name, started, False, f"{type(exc).__name__}: {exc}"[:200]))
+                    self.calls.append(Call(name, started, False, f"{type(exc).__name__}: {exc}"[:200],
+                                           time.monotonic() - started))
                     cloud = None  # a new connection (and token) for the next call
                 if self._stop.wait(self.pause):
                     return

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-from typing import Iterator
+from typing import Callable, Iterator
 
 import kopf
 from kubernetes.client.rest import ApiException
+from urllib3.exceptions import HTTPError
 
 BASE_DELAY = 1.0
 GROWTH = 1.4
@@ -43,6 +44,21 @@ class Waiting(Exception):
         self.soon = soon
 
 
+class WaitingForResource(Waiting):
+    """Waiting until another of the operator's own resources gets somewhere (a dependency Ready,
+    the children of a control plane Ready). That resource's change wakes this one, so the pass
+    ends without a retry: a retry would sleep up to MAX_DELAY past the moment, and kopf holds
+    back even a new spec of this resource until a scheduled retry is due.
+
+    `arrived()` checks again whether the awaited state is there: the handler calls it after it
+    wrote its waiting status, so a change that came in between is never missed (whoever writes
+    second sees the other's write)."""
+
+    def __init__(self, reason: str, message: str, arrived: Callable[[], bool]):
+        super().__init__(reason, message)
+        self.arrived = arrived
+
+
 def backoff(retry: int, soon: bool = False) -> float:
     """Seconds before retry number `retry` (0-based): growing from BASE_DELAY, capped.
 
@@ -67,6 +83,10 @@ def mapped_to_kopf(retry: int) -> Iterator[None]:
             # The API refused what we sent: our rendering of the user's input is invalid.
             raise kopf.PermanentError(f"the API server refused an object: {exc.reason}: {exc.body}") from exc
         raise kopf.TemporaryError(f"API error {exc.status}: {api_message(exc)}", delay=backoff(retry)) from exc
+    except (HTTPError, ConnectionError, TimeoutError) as exc:
+        # The API server (or a program the operator talks to) did not answer: a connection
+        # refused or reset, a timeout. It comes back by itself.
+        raise kopf.TemporaryError(f"no answer: {exc}", delay=backoff(retry)) from exc
 
 
 def api_message(exc: ApiException) -> str:

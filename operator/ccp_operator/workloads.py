@@ -118,6 +118,8 @@ def pod_template(owner: Owner, service: ServiceDefinition, component: Component,
             container[key] = rendered
     if component.privileged:
         container["securityContext"] = {"privileged": True}
+    elif component.capabilities:
+        container["securityContext"] = {"capabilities": {"add": list(component.capabilities)}}
     pod_labels = {**labels.standard(service.name, owner.name, component.name),
                   **placement.pod_labels(settings.dedicated)}
     spec: dict[str, Any] = {
@@ -331,6 +333,17 @@ def public_url(internal: str, port: int, load_balancer: dict[str, Any]) -> str:
     if load_balancer.get("enabled") and load_balancer.get("ip"):
         return f"http://{load_balancer['ip']}:{port}"
     return internal
+
+
+def api_reader(owner: Owner, service: str, name: str, rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A ServiceAccount `name` for pods that read the Kubernetes API, with a Role of exactly
+    `rules` in their namespace bound to it."""
+    meta = metadata(owner, name, service, service)
+    return [{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta},
+            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": meta, "rules": rules},
+            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": meta,
+             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+             "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": owner.namespace}]}]
 
 
 def budget(owner: Owner, service: str, component: str, name: str) -> dict[str, Any]:

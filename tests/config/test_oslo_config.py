@@ -1,7 +1,8 @@
 """Every rendered oslo.config file passes oslo-config-validator of its service's own release.
 
-The validator runs in a virtualenv with the service's package at the version of the release
-(first run installs them, later runs reuse them); an unknown option or group fails the test.
+The validator runs in a virtualenv with the service's package at the version of the release and
+the libraries at the release's upper constraints, as in the images (first run installs them,
+later runs reuse them); an unknown option or group fails the test.
 """
 
 import pytest
@@ -26,7 +27,8 @@ def _rendered(definition, name, spec=None):
 
 def _validate(definition, config_file, content):
     return oslo_validator.validate(
-        definition.pypi_package, RELEASE.packages[definition.pypi_package], config_file.oslo_namespaces, content,
+        definition.pypi_package, RELEASE.packages[definition.pypi_package], RELEASE.series,
+        config_file.oslo_namespaces, content,
         dynamic_sections=config_file.dynamic_sections, auth_sections=config_file.auth_sections)
 
 

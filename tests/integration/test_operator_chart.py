@@ -44,7 +44,7 @@ def monitoring_api(kube):
     """The Prometheus operator's CRDs, as a cluster with monitoring has them."""
     kube.kubectl("apply", "--server-side", "-f", str(monitoring_crds_dir()))
     kube.kubectl("wait", "--for=condition=Established", "crd/servicemonitors.monitoring.coreos.com",
-                 "crd/prometheusrules.monitoring.coreos.com", "--timeout=60s")
+                 "crd/prometheusrules.monitoring.coreos.com", "--timeout=180s")
 
 
 def test_chart_lints(kube):
@@ -82,6 +82,10 @@ def test_the_cluster_wide_token_is_refused_what_the_operator_never_does(kube, op
     assert refused(token, "run", "probe", "--image=busybox", "-n", NAMESPACE)  # never makes pods itself
     assert refused(token, "create", "clusterrolebinding", "escalate", "--clusterrole=cluster-admin",
                    f"--serviceaccount={NAMESPACE}:{SERVICE_ACCOUNT}")
+    # It binds the roles of RabbitMQ's brokers, never one granting more than it holds.
+    assert refused(token, "create", "rolebinding", "escalate", "--clusterrole=cluster-admin",
+                   f"--serviceaccount={NAMESPACE}:{SERVICE_ACCOUNT}", "-n", NAMESPACE)
+    assert refused(token, "create", "role", "escalate", "--verb=list", "--resource=secrets", "-n", NAMESPACE)
     assert refused(token, "get", "customresourcedefinitions")
     assert refused(token, "delete", "namespace", NAMESPACE)
     assert refused(token, "get", "secrets", "-n", NAMESPACE)  # it reads Secrets by name, never lists them

@@ -2,7 +2,8 @@
 
 Each service package is installed at the version of its release (ccp_operator.releases) into
 ~/.cache/openstack-ccp/oslo-validators/<package>-<version>, once, with the optional libraries
-whose option namespaces the service's config generator lists. The validator then checks a
+whose option namespaces the service's config generator lists, all held to the release's upper
+constraints as the images are (the libraries own many of the options). The validator then checks a
 rendered file against the namespaces the service module declares.
 
 Two kinds of sections cannot be in any sample config, because their options are registered at
@@ -14,9 +15,11 @@ options, the second against the password plugin's options, both from the same in
 from __future__ import annotations
 
 import configparser
+import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "openstack-ccp" / "oslo-validators"
+# The images' upper constraints, one file per release.
+CONSTRAINTS = Path(__file__).resolve().parents[2] / "images" / "kolla" / "openstack-base" / "upper-constraints"
 
 # Libraries that provide option namespaces a service's generator config lists, but that the
 # service package does not require.
@@ -33,7 +38,10 @@ EXTRA_PACKAGES = {
     "glance": ["os-brick"],
 }
 
-UNKNOWN = re.compile(r"ERROR:oslo_config\.validator:(?P<group>[^/]+)/(?P<option>\S+) is not part of the sample config")
+# The validator's own findings: its logger is oslo_config.validator, or the root logger in the
+# oslo.config of newer releases.
+FINDING = ("ERROR:oslo_config", "WARNING:oslo_config.validator", "ERROR:root:", "WARNING:root:")
+UNKNOWN = re.compile(r"ERROR:(oslo_config\.validator|root):(?P<group>[^/]+)/(?P<option>\S+) is not part of the sample config")
 
 
 @dataclass
@@ -47,18 +55,21 @@ class Result:
         return not self.errors
 
 
-def venv(package: str, version: str) -> Path:
-    """The virtualenv holding `package==version` and its extra namespaces (created on first use)."""
+def venv(package: str, version: str, release: str) -> Path:
+    """The virtualenv holding `package==version` and its extra namespaces under the upper
+    constraints of `release` (created on first use, again when the constraints change)."""
     path = CACHE / f"{package}-{version}"
     marker = path / ".installed"
+    constraints = CONSTRAINTS / f"{release}.txt"
     requirements = [f"{package}=={version}", *EXTRA_PACKAGES.get(package, [])]
-    if marker.exists() and marker.read_text().split() == requirements:
+    record = [*requirements, f"constraints-sha256={hashlib.sha256(constraints.read_bytes()).hexdigest()}"]
+    if marker.exists() and marker.read_text().split() == record:
         return path
-    if not (path / "bin" / "python").exists():
-        subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
+    shutil.rmtree(path, ignore_errors=True)  # built under other constraints: start afresh
+    subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
     pip = [str(path / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    subprocess.run([*pip, *requirements], check=True)
-    marker.write_text("\n".join(requirements) + "\n")
+    subprocess.run([*pip, "--constraint", str(constraints), *requirements], check=True)
+    marker.write_text("\n".join(record) + "\n")
     return path
 
 
@@ -98,9 +109,9 @@ def auth_plugin_options(path: Path) -> set[str]:
     return set(json.loads(_python(path, code).strip().splitlines()[-1]))
 
 
-def validate(package: str, version: str, namespaces: tuple[str, ...], content: str, *,
+def validate(package: str, version: str, release: str, namespaces: tuple[str, ...], content: str, *,
              dynamic_sections: dict[str, str] | None = None, auth_sections: tuple[str, ...] = ()) -> Result:
-    path = venv(package, version)
+    path = venv(package, version, release)
     missing = missing_namespaces(path, namespaces)
     if missing:
         return Result(1, "", [f"namespaces not installed: {missing}"])
@@ -117,7 +128,7 @@ def validate(package: str, version: str, namespaces: tuple[str, ...], content: s
         os.unlink(conf)
     output = done.stdout + done.stderr
     errors = [line for line in output.splitlines()
-              if line.startswith(("ERROR:oslo_config", "WARNING:oslo_config.validator"))]
+              if line.startswith(FINDING)]
     # Take back only what the run-time sections explain, after checking those options elsewhere.
     # No default section: [DEFAULT]'s options must not leak into the other sections' lists.
     parser = configparser.RawConfigParser(interpolation=None, default_section="\0")

@@ -12,7 +12,7 @@ NAMESPACE, INSTANCE = "openstack", "cloud"
 
 ENDPOINTS = {
     "Galera": {"host": "cloud-galera.openstack.svc", "port": 3306, "adminSecret": "cloud-galera-root",
-               "adminPasswordKey": "root-password"},
+               "adminPasswordKey": "root-password", "clientImage": "ccp.local/galera:11.8"},
     "RabbitMQ": {"hosts": [f"cloud-rabbitmq-{i}.cloud-rabbitmq-nodes.openstack.svc" for i in range(3)],
                  "port": 5672, "rpcVhost": "openstack", "notificationsVhost": "notifications",
                  "notificationsTransportOptions": "rabbit_quorum_queue=true", "brokerVersion": "4.1",

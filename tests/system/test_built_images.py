@@ -11,6 +11,7 @@ infrastructure images carry the paths and user ids the operator renders for.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from collections import defaultdict
@@ -23,6 +24,7 @@ from ccp_operator.reconcile.service import DATABASE_CLIENT, registration_script
 from ccp_operator.services import ceph, galera
 from ccp_operator.services.catalog import SERVICES
 from localcluster import images
+from support.waiting import wait_for
 
 SETTINGS = {"registry": images.KOLLA_REGISTRY, "distro": images.KOLLA_DISTRO}
 SHELL_WORDS = {"set", "if", "then", "else", "elif", "fi", "for", "do", "done", "exec", "export", "echo", "[",
@@ -139,6 +141,28 @@ def test_the_rabbitmq_image_has_the_broker_and_its_management_plugin(built):
                                               ">/dev/null && rabbitmq-plugins list -m | grep -x rabbitmq_management",
                 user="root")
     assert out.strip() == "rabbitmq_management"
+
+
+def test_the_rabbitmq_image_stops_its_broker_cleanly_on_sigterm_and_logs_to_its_output(built):
+    """A pod's deletion sends SIGTERM to PID 1: the broker must stop on it (exit 0), not be killed
+    at the end of the grace period (137), and what it prints must reach `kubectl logs`."""
+    name = f"ccp-rabbitmq-sigterm-{os.getpid()}"
+    # The image's own command; RABBITMQ_LOGS=- is the environment's form of the operator's log.console.
+    subprocess.run([images.DOCKER, "run", "-d", "--name", name, "--network", "none", "-e", "RABBITMQ_LOGS=-",
+                    images.reference("rabbitmq")], check=True, capture_output=True)
+    def logs() -> str:
+        return subprocess.run([images.DOCKER, "logs", name], capture_output=True, text=True).stdout
+
+    try:
+        wait_for(lambda: "Server startup complete" in logs(), timeout=180, interval=2,
+                 what="the broker's startup in its output")
+        subprocess.run([images.DOCKER, "stop", "-t", "120", name], check=True, capture_output=True)
+        state = subprocess.run([images.DOCKER, "inspect", "-f", "{{.State.ExitCode}}", name],
+                               capture_output=True, text=True, check=True).stdout.strip()
+        assert state == "0", f"the broker was killed, not stopped (exit {state})"
+        assert "SIGTERM received - shutting down" in logs(), logs()[-2000:]
+    finally:
+        subprocess.run([images.DOCKER, "rm", "-f", name], capture_output=True)
 
 
 def test_the_ceph_image_has_its_daemons_and_the_ceph_user_of_cephs_images(built):

@@ -9,6 +9,8 @@ import subprocess
 import pytest
 import yaml
 
+from ccp_operator.api import GROUP
+from ccp_operator.api.kinds import all_kinds
 from support.chart import ROOT, render, render_text
 
 
@@ -40,6 +42,16 @@ def test_rbac_names_every_verb_and_resource(args):
         assert not {"escalate", "bind", "impersonate", "deletecollection"} & set(rule["verbs"]), rule
     secrets = [rule for rule in rules(docs, "ClusterRole") + rules(docs, "Role") if "secrets" in rule["resources"]]
     assert all(set(rule["verbs"]) == {"get", "create", "patch"} for rule in secrets)  # never list, never delete
+
+
+def test_rbac_covers_exactly_the_kinds_of_the_catalog():
+    """A kind added to the catalog is in the chart's rules, with its status; none is left over."""
+    plurals = {plural for _, plural in all_kinds()}
+    own = [rule for rule in rules(render(), "ClusterRole") if rule["apiGroups"] == [GROUP]]
+    objects = {resource for rule in own if "watch" in rule["verbs"] for resource in rule["resources"]}
+    statuses = {resource for rule in own if rule["verbs"] == ["patch"] for resource in rule["resources"]}
+    assert objects == plurals
+    assert statuses == {f"{plural}/status" for plural in plurals}
 
 
 def test_namespaced_mode_grants_nothing_cluster_wide():

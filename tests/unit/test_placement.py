@@ -49,3 +49,18 @@ def test_reference_architecture_defaults():
     for name, (replicas, dedicated) in expected.items():
         component = nova.SERVICE.component(name)
         assert (component.replicas, component.dedicated) == (replicas, dedicated)
+
+
+def test_components_get_the_capabilities_their_privsep_keeps_and_no_more():
+    from ccp_operator import workloads
+    from ccp_operator.services import cinder
+
+    owner = workloads.Owner("ccp.openstack.org/v1alpha1", "Cinder", "cloud", "u-1", "openstack")
+    containers = {}
+    for component in cinder.SERVICE.components:
+        template = workloads.pod_template(owner, cinder.SERVICE, component,
+                                          component_settings(cinder.SERVICE, component, {"release": "2026.1"}), "conf", {},
+                                          "hash")
+        containers[component.name] = template["spec"]["containers"][0]
+    assert containers["cinder-backup"]["securityContext"] == {"capabilities": {"add": ["SYS_ADMIN", "DAC_READ_SEARCH"]}}
+    assert all("securityContext" not in containers[name] for name in ("cinder-api", "cinder-scheduler"))

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from ccp_operator.errors import InvalidSpec
+from ccp_operator.errors import InvalidSpec, Waiting
 from ccp_operator.reconcile.rabbitmq import RabbitMQReconciler, definitions
 from ccp_operator.services import rabbitmq
 
@@ -75,6 +75,16 @@ def test_settings_follow_the_broker_generation():
     assert "cluster_partition_handling" not in khepri
 
 
+def test_quorum_queues_grow_to_every_broker_where_the_broker_can():
+    """A queue declared while a broker was still joining has fewer members; without growing, the
+    pre-stop wait for quorum + 1 would never end."""
+    grows = "quorum_queue.continuous_membership_reconciliation.enabled = true"
+    three = RabbitMQReconciler(None, body({"brokerVersion": "3.13", "replicas": 3})).config_file()
+    assert grows in three and "continuous_membership_reconciliation.target_group_size = 3" in three
+    assert grows not in RabbitMQReconciler(None, body({"brokerVersion": "3.12", "replicas": 3})).config_file()
+    assert grows not in RabbitMQReconciler(None, body({"brokerVersion": "4.1", "replicas": 1})).config_file()
+
+
 def test_the_pre_stop_hook_waits_for_quorum_before_draining():
     hook = RabbitMQReconciler(None, body({})).pre_stop()
     assert hook.index("await_online_quorum_plus_one") < hook.index("drain")
@@ -96,3 +106,34 @@ def test_the_broker_status_names_running_members_alarms_and_partitions():
                                     "partitionedFrom": [members[2]]}
     assert status["alarms"] == f"memory on {members[1]}, {members[1]} sees a partition"
     assert summarize(members, [{"name": m, "running": True} for m in members])["alarms"] == "none"
+
+
+class RecordingKube:
+    """Records what is applied; answers like an API server that has not rolled anything out."""
+
+    def __init__(self):
+        self.applied = []
+
+    def apply(self, obj):
+        self.applied.append(obj)
+        return {**obj, "status": {}}
+
+
+def test_brokers_read_only_their_peers_endpoints_with_a_service_account_of_their_own():
+    kube = RecordingKube()
+    reconciler = RabbitMQReconciler(kube, body({"replicas": 3}))
+    with pytest.raises(Waiting):  # for the brokers to roll out
+        reconciler._apply_brokers({"admin": {"password": "a", "erlang-cookie": "c"}, "users": USERS})
+    by_kind = {obj["kind"]: obj for obj in kube.applied}
+    role, binding = by_kind["Role"], by_kind["RoleBinding"]
+    assert role["rules"] == [{"apiGroups": [""], "resources": ["endpoints"], "resourceNames": ["mq-rabbitmq-nodes"],
+                              "verbs": ["get"]}]
+    assert binding["roleRef"]["name"] == role["metadata"]["name"]
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": by_kind["ServiceAccount"]["metadata"]["name"],
+                                    "namespace": "openstack"}]
+    pod = by_kind["StatefulSet"]["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == by_kind["ServiceAccount"]["metadata"]["name"]
+    assert "automountServiceAccountToken" not in pod
+    # Before the StatefulSet: a broker that starts without them forms a cluster of its own.
+    kinds = [obj["kind"] for obj in kube.applied]
+    assert kinds.index("RoleBinding") < kinds.index("StatefulSet")

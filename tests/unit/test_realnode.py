@@ -12,9 +12,9 @@ PKI = Path("/state/pki")
 
 
 def test_containerd_is_its_own_instance_with_the_measured_settings():
-    config = tomllib.loads(realnode.containerd_config(NODE_DIR, "ccp.local/pause:1.0.0"))
+    config = tomllib.loads(realnode.containerd_config(NODE_DIR, Path("/images/root"), "ccp.local/pause:1.0.0"))
     assert config["grpc"]["address"] == "/state/realnode/containerd/containerd.sock"
-    assert config["root"].startswith("/state/realnode/") and config["state"].startswith("/state/realnode/")
+    assert config["root"] == "/images/root" and config["state"].startswith("/state/realnode/")
     assert config["oom_score"] == 0
     cri = config["plugins"]["io.containerd.grpc.v1.cri"]
     assert cri["sandbox_image"] == "ccp.local/pause:1.0.0"

@@ -1,4 +1,5 @@
-"""What every handler does: run a reconciler, write the status, map errors for kopf."""
+"""What every handler does: run a reconciler, write the status, map errors for kopf; and the
+registration of every kind's handlers from reconcile/kinds.py, all the same way."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from typing import Any, Callable
 
 import kopf
 
-from .. import conditions, metrics
-from ..errors import InvalidSpec, Waiting, mapped_to_kopf
+from .. import conditions, dependencies, metrics
+from ..api import GROUP, VERSION
+from ..errors import InvalidSpec, Waiting, WaitingForResource, mapped_to_kopf
 from ..kube import default_kube
 from ..kube.client import Kube
 from ..reconcile import dependents
 from ..reconcile import status as status_writer
-from ..reconcile.base import Reconciler
+from ..reconcile.base import Event, Reconciler
+from ..reconcile.kinds import KindHandlers
 
 
 def plain(body: kopf.Body) -> dict[str, Any]:
@@ -31,8 +34,29 @@ def run(make: Callable[[Kube, dict[str, Any]], Reconciler], body: kopf.Body, ret
         with metrics.timed_reconciliation(reconciler.kind):
             _reconcile(kube, current, reconciler, body, retry, logger)
     finally:
-        for kind, reason, message in reconciler.events:
-            kopf.event(body, type=kind, reason=reason, message=message)
+        post(body, reconciler.events)
+
+
+def post(body: kopf.Body, events: list[Event]) -> None:
+    for event in events:
+        kopf.event(body, type=event.type, reason=event.reason, message=event.message)
+
+
+def register(entry: KindHandlers) -> None:
+    """Create, update and operator restart all reconcile (kopf id "reconcile"); an observer is a
+    timer. The ids stay as they were, since kopf keeps a handler's progress in the status."""
+    def reconcile(body: kopf.Body, retry: int, logger: logging.Logger, **_: Any) -> None:
+        run(entry.reconciler, body, retry, logger)
+
+    for on in (kopf.on.resume, kopf.on.create, kopf.on.update):
+        on(GROUP, VERSION, entry.plural, id="reconcile")(reconcile)
+    observer = entry.observer
+    if observer is not None:
+        def observe(body: kopf.Body, **_: Any) -> None:
+            post(body, observer.observe(default_kube(), plain(body)))
+
+        kopf.timer(GROUP, VERSION, entry.plural, id=observer.handler_id, interval=observer.every,
+                   initial_delay=observer.every)(observe)
 
 
 def _reconcile(kube: Kube, current: dict[str, Any], reconciler: Reconciler, body: kopf.Body, retry: int,
@@ -45,10 +69,18 @@ def _reconcile(kube: Kube, current: dict[str, Any], reconciler: Reconciler, body
             status_writer.write(kube, current, status_writer.build(current, steps, ready=False))
             reconciler.event("InvalidSpec", str(exc), warning=True)
             raise
-        except Waiting:
+        except Waiting as exc:
+            waiting = conditions.Condition(conditions.READY, False, exc.reason, exc.message)
             status_writer.write(kube, current, status_writer.build(current, reconciler.steps, ready=False,
-                                                                   extra=reconciler.extra_status))
-            raise
+                                                                   extra=reconciler.extra_status, waiting=waiting))
+            if not isinstance(exc, WaitingForResource):
+                raise
+            if exc.arrived():  # it got there while this pass wrote its status: look again now
+                raise Waiting(exc.reason, exc.message, soon=True) from exc
+            logger.info("%s; reconciled again when that changes", exc.message)
+            return
+        # Whether a dependent could have found it not Ready (for this generation) until now.
+        was_ready_for_generation = dependencies.is_ready(current)
         extra: dict[str, Any] = {**reconciler.extra_status}
         if outcome.components:
             extra["components"] = outcome.components
@@ -63,6 +95,11 @@ def _reconcile(kube: Kube, current: dict[str, Any], reconciler: Reconciler, body
                                       outcome.endpoint)
             if woken:
                 logger.info("endpoint changed; reconciling its users: %s", ", ".join(woken))
+        if not was_ready_for_generation:
+            woken = dependents.wake(kube, reconciler.namespace, reconciler.kind, reconciler.owner.name,
+                                    current["metadata"].get("resourceVersion", ""))
+            if woken:
+                logger.info("Ready; reconciling the users that waited for it: %s", ", ".join(woken))
         if not was_ready:
             message = f"{reconciler.kind} {reconciler.owner.name} is Ready"
             reconciler.event("Ready", message + (f" at release {outcome.version}" if outcome.version else ""))

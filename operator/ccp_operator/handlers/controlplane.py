@@ -1,20 +1,10 @@
-"""kopf handlers of the OpenStackControlPlane umbrella, and of its children's status changes."""
+"""The umbrella's watch on its children: a child's change recomputes its umbrella's status."""
 
 import kopf
 
 from ..api import API_VERSION, GROUP, VERSION
 from ..kube import default_kube
-from ..reconcile.controlplane import KIND, ControlPlaneReconciler, children, refresh
-from .common import run
-
-PLURAL = "openstackcontrolplanes"
-
-
-@kopf.on.resume(GROUP, VERSION, PLURAL)
-@kopf.on.create(GROUP, VERSION, PLURAL)
-@kopf.on.update(GROUP, VERSION, PLURAL)
-def reconcile(body, retry, logger, **_):
-    run(ControlPlaneReconciler, body, retry, logger)
+from ..reconcile.controlplane import KIND, children, refresh
 
 
 def refresh_parent(body, type, **_):

@@ -17,6 +17,15 @@ from ..workloads import Owner
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class Event:
+    """A Kubernetes Event the handler posts about the resource."""
+
+    type: str  # Normal or Warning
+    reason: str
+    message: str
+
+
 @dataclass
 class Outcome:
     """What a completed reconciliation pass found, for the status."""
@@ -40,11 +49,11 @@ class Reconciler:
         self.owner = Owner(API_VERSION, self.kind, meta["name"], meta["uid"], meta["namespace"])
         self.steps: list[conditions.Condition] = []
         self.extra_status: dict[str, Any] = {}  # status fields known even when the pass waits
-        self.events: list[tuple[str, str, str]] = []  # (Normal|Warning, reason, message) to post
+        self.events: list[Event] = []  # to post
 
     def event(self, reason: str, message: str, warning: bool = False) -> None:
         """Records an important step; the handler posts it as a Kubernetes Event."""
-        self.events.append(("Warning" if warning else "Normal", reason, message))
+        self.events.append(Event("Warning" if warning else "Normal", reason, message))
 
     def previous_reason(self, condition_type: str) -> str | None:
         cond = conditions.find((self.body.get("status") or {}).get("conditions"), condition_type)

@@ -16,8 +16,8 @@ from ..services import ceph
 from ..services.base import KEYSTONE, Endpoint, JobStep
 from . import ceph_observer
 from . import status as status_writer
-from .base import Outcome, Reconciler
-from .service import keystone_admin_env, registration_script, rollout_state
+from .base import Event, Outcome, Reconciler
+from .service import from_secret, keystone_admin_env, registration_script, rollout_state
 
 SERVICE = "ceph"
 MON, MGR, RGW = "ceph-mon", "ceph-mgr", "radosgw"
@@ -122,7 +122,7 @@ class CephReconciler(Reconciler):
         else:
             radosgw = self._radosgw_url()
             deps = self.step("DependenciesReady", "Ready", lambda: dependencies.resolve(
-                self.kube, self.namespace, self.spec, (KEYSTONE,), self.owner.name))
+                self.kube, self.namespace, self.spec, ceph.DEPENDENCIES, self.owner.name))
             password = self._rgw_password()
             self.step("KeystoneRegistered", "Registered", lambda: self._register_radosgw(deps[KEYSTONE]))
             components.update(self.step("RadosgwReady", "Available",
@@ -416,7 +416,8 @@ class CephReconciler(Reconciler):
         return clients
 
     def _publish_clients(self, clients: dict[str, dict[str, str]], cluster: dict[str, Any]) -> None:
-        """One Secret per service: its ceph.conf and keyring (nova's also the libvirt secret)."""
+        """One Secret per cephx user: its ceph.conf and keyring (and the libvirt secret, for the user
+        the hypervisors' libvirt holds)."""
         for user, client in clients.items():
             self.kube.apply(workloads.secret(self.owner, self.client_secret(user), SERVICE, f"ceph-client-{user}",
                                              self.client_files(user, client, cluster)))
@@ -425,7 +426,7 @@ class CephReconciler(Reconciler):
     def client_files(user: str, client: dict[str, str], cluster: dict[str, Any]) -> dict[str, str]:
         keyring = client.get("keyring") or ceph.keyring(f"client.{client['user']}", client["key"])
         files = {"ceph.conf": client["conf"], f"ceph.client.{client['user']}.keyring": keyring}
-        if user == "nova":
+        if ceph.CLIENTS[user].libvirt_secret:
             files["libvirt-secret.xml"] = ceph.libvirt_secret_xml(cluster["uuid"], client["user"])
             files["libvirt-secret-uuid"] = cluster["uuid"]
         return files
@@ -472,8 +473,7 @@ class CephReconciler(Reconciler):
         self.kube.apply(workloads.secret(self.owner, secret_name, SERVICE, None, files))
         release = self.spec.get("release") or DEFAULT_RELEASE
         env = [*keystone_admin_env(keystone),
-               {"name": "SERVICE_PASSWORD", "valueFrom": {"secretKeyRef": {
-                   "name": self.name("radosgw-credentials"), "key": "keystone-password"}}}]
+               from_secret("SERVICE_PASSWORD", self.name("radosgw-credentials"), "keystone-password")]
         manifest = workloads.job(self.owner, SERVICE, step, image=images.kolla(step.image, release,
                                                                                self.spec.get("images")),
                                  node_selector=self.spec.get("nodeSelector") or {}, config_secret=secret_name,
@@ -571,3 +571,16 @@ def refresh_cluster_status(kube: Kube, body: dict[str, Any]) -> dict[str, Any]:
     if "monitors" not in summary:  # unreachable: keep the last known state, say why
         summary = {"clusterObservation": summary["clusterObservation"]}
     return status_writer.patch_fields(kube, body, summary)
+
+
+def observe(kube: Kube, body: dict[str, Any]) -> list[Event]:
+    """The Ceph observer's pass: changed key sources reconcile the resource (an Event says so);
+    the cluster's own view goes into the status, and a health other than OK is an Event."""
+    events = []
+    if refresh_key_sources(kube, body):
+        events.append(Event("Normal", "KeysChanged", "the Ceph keys changed; reconciling"))
+    changed = refresh_cluster_status(kube, body)
+    if changed.get("health") not in (None, "HEALTH_OK"):
+        checks = changed.get("healthChecks") or (body.get("status") or {}).get("healthChecks", "")
+        events.append(Event("Warning", "CephHealth", f"{changed['health']}: {checks}"))
+    return events

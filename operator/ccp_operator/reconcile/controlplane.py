@@ -15,18 +15,18 @@ from typing import Any
 from .. import conditions, dependencies, placement, releases, workloads
 from ..api import API_VERSION
 from ..api.kinds import INFRASTRUCTURE
-from ..errors import InvalidSpec, Waiting
+from ..errors import InvalidSpec, WaitingForResource
 from ..kube.client import Kube
-from ..services import catalog, ceph
+from ..services import catalog
 from . import status as status_writer
 from . import upgrade
 from .base import Outcome, Reconciler
 
-KIND = "OpenStackControlPlane"
+KIND, PLURAL = "OpenStackControlPlane", "openstackcontrolplanes"
 PARENT_GENERATION = "ccp.openstack.org/parent-generation"
 SHARED_FIELDS = ("release", "images", "debug")
 DEFAULTED_FIELDS = ("workers",)  # given to every service that sets none of its own
-IMAGE_FIELDS = ("release", "images")  # Ceph runs a Kolla Job (radosgw's keystone registration)
+INFRASTRUCTURE_BY_KIND = {module.KIND: module for module in INFRASTRUCTURE}
 
 
 def children() -> list[tuple[str, str, str]]:
@@ -50,7 +50,7 @@ def child_spec(plane_spec: dict[str, Any], kind: str, section: str) -> dict[str,
     selector = placement.merged_node_selector(plane_spec.get("nodeSelector"), spec.get("nodeSelector"))
     if selector:
         spec["nodeSelector"] = selector
-    shared = SHARED_FIELDS if kind in catalog.BY_KIND else IMAGE_FIELDS if kind == ceph.KIND else ()
+    shared = SHARED_FIELDS if kind in catalog.BY_KIND else INFRASTRUCTURE_BY_KIND[kind].PLANE_FIELDS
     for field in shared:
         if field in plane_spec:
             spec[field] = copy.deepcopy(plane_spec[field])
@@ -122,9 +122,12 @@ class ControlPlaneReconciler(Reconciler):
         self.steps += service_conditions(summary)
         self.extra_status = status_extra(self.body, summary)
         if summary["ready"] < summary["total"]:
-            # During an upgrade, look again within seconds: a pause or a revert must reach the
-            # service before its current step ends.
-            raise Waiting(summary["reason"], summary["message"], soon=bool(self.extra_status["upgrading"]))
+            # Each change of a child refreshes this status (refresh below), and a pause or a revert
+            # in this spec is reconciled at once, since no retry holds it back.
+            def arrived() -> bool:
+                again = aggregate(self.kube, self.body)
+                return again["ready"] == again["total"]
+            raise WaitingForResource(summary["reason"], summary["message"], arrived)
         return Outcome({}, None, "")
 
     def apply_children(self) -> None:

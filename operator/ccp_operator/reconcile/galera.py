@@ -12,7 +12,7 @@ from ..kube.client import Kube
 from ..services import galera
 from . import galera_observer
 from . import status as status_writer
-from .base import Outcome
+from .base import Event, Outcome
 from .members import MembersReconciler
 from .service import rollout_state
 
@@ -84,7 +84,7 @@ class GaleraReconciler(MembersReconciler):
 
     def etcd_endpoint(self) -> dict[str, Any]:
         """The endpoint the Etcd in use publishes (Waiting until it is Ready)."""
-        return dependencies.resolve(self.kube, self.namespace, self.spec, ("Etcd",), self.owner.name)["Etcd"]
+        return dependencies.resolve(self.kube, self.namespace, self.spec, galera.DEPENDENCIES, self.owner.name)["Etcd"]
 
     def _etcd_volume(self, etcd_endpoint: dict[str, Any]) -> tuple[list[dict], list[dict]]:
         if not etcd_endpoint.get("tls"):
@@ -249,3 +249,11 @@ def refresh_cluster_status(kube: Kube, body: dict[str, Any]) -> dict[str, Any]:
     if "members" not in summary:  # etcd unreachable: keep the last known state, say why
         summary = {"clusterObservation": summary["clusterObservation"]}
     return status_writer.patch_fields(kube, body, summary)
+
+
+def observe(kube: Kube, body: dict[str, Any]) -> list[Event]:
+    """The Galera observer's pass: the agents' report into the status, an Event on a failover."""
+    changed = refresh_cluster_status(kube, body)
+    if "lastFailoverTime" in changed:
+        return [Event("Warning", "Failover", f"the writer changed: {changed['lastFailover']}")]
+    return []

@@ -37,12 +37,14 @@ class MembersReconciler(Reconciler):
     def apply_members(self, *, image: str, containers: list[dict[str, Any]], volumes: list[dict[str, Any]],
                       inputs: str, peer_ports: dict[str, int], client_ports: dict[str, int] | None,
                       init_containers: list[dict[str, Any]] | None = None,
-                      termination_grace: int | None = None, run_as: int | None = None) -> dict[str, Any]:
+                      termination_grace: int | None = None, run_as: int | None = None,
+                      service_account: str | None = None) -> dict[str, Any]:
         """Applies the members and their Services; waits until every member runs the template.
 
         `client_ports` None: clients do not reach the members directly (Galera's go through its
         writer endpoint), so the members get no client Service. `run_as`: the image's user, which
-        the pod runs as and whose group owns the member's volume."""
+        the pod runs as and whose group owns the member's volume. `service_account`: the members'
+        own, for members that read the Kubernetes API (none: they get no API token at all)."""
         owner, spec, service = self.owner, self.spec, self.service
         template = workloads.infrastructure_pod(
             owner, service, service, dedicated=spec.get("dedicated", True),
@@ -54,6 +56,10 @@ class MembersReconciler(Reconciler):
             template["spec"]["terminationGracePeriodSeconds"] = termination_grace
         if run_as is not None:
             template["spec"]["securityContext"] = workloads.run_as(run_as)
+        if service_account:
+            template["spec"]["serviceAccountName"] = service_account
+        else:
+            template["spec"]["automountServiceAccountToken"] = False
         self.kube.apply(workloads.plain_service(owner, service, service, self.peers_service, peer_ports,
                                                 headless=True))
         if client_ports:

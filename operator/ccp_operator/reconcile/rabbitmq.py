@@ -13,7 +13,7 @@ from ..kube.client import Kube
 from ..services import rabbitmq
 from . import rabbitmq_observer
 from . import status as status_writer
-from .base import Outcome
+from .base import Event, Outcome
 from .members import MembersReconciler
 
 SERVICE = "rabbitmq"
@@ -116,6 +116,17 @@ class RabbitMQReconciler(MembersReconciler):
             config += "\n# customConfig\n" + self.spec["customConfig"].rstrip("\n") + "\n"
         return config
 
+    @property
+    def service_account(self) -> str:
+        return f"{self.owner.name}-rabbitmq"
+
+    def peer_discovery_access(self) -> list[dict[str, Any]]:
+        """What the brokers' Kubernetes peer discovery reads: the endpoints of their peers Service
+        (a broker that cannot read them forms a cluster of its own)."""
+        return workloads.api_reader(self.owner, SERVICE, self.service_account, [
+            {"apiGroups": [""], "resources": ["endpoints"], "resourceNames": [self.peers_service],
+             "verbs": ["get"]}])
+
     def pre_stop(self) -> str:
         """Before a broker stops: wait until every quorum queue keeps its majority without it
         (and, with mirroring, until its mirrors are in sync), then hand its leaders over."""
@@ -136,6 +147,8 @@ class RabbitMQReconciler(MembersReconciler):
         defs = definitions(credentials["admin"]["password"], credentials["users"], self.replication)
         self.kube.apply(workloads.secret(owner, f"{name}-rabbitmq-definitions", SERVICE, SERVICE,
                                          {"definitions.json": defs}))
+        for access in self.peer_discovery_access():
+            self.kube.apply(access)
         image = spec.get("image") or rabbitmq.default_image(self.broker_version)
         node_name = f"rabbit@$(POD_NAME).{peers_service}.{ns}.svc"
         cookie = {"name": "cookie", "secret": {"secretName": f"{name}-rabbitmq-admin", "items": [
@@ -174,6 +187,7 @@ class RabbitMQReconciler(MembersReconciler):
         return self.apply_members(
             image=image, containers=[container], init_containers=[init],
             termination_grace=rabbitmq.PRE_STOP_TIMEOUT + 60, run_as=rabbitmq.UID,
+            service_account=self.service_account,
             volumes=[{"name": "config", "configMap": {"name": f"{name}-rabbitmq-config"}},
                      {"name": "definitions", "secret": {"secretName": f"{name}-rabbitmq-definitions"}}, cookie],
             inputs=workloads.inputs_hash(config, defs, image),
@@ -195,3 +209,11 @@ def refresh_broker_status(kube: Kube, body: dict[str, Any]) -> dict[str, Any]:
     if "members" not in summary:  # unreachable: keep the last known state, say why
         summary = {"brokerObservation": summary["brokerObservation"]}
     return status_writer.patch_fields(kube, body, summary)
+
+
+def observe(kube: Kube, body: dict[str, Any]) -> list[Event]:
+    """The RabbitMQ observer's pass: the brokers' view into the status, an Event on an alarm."""
+    changed = refresh_broker_status(kube, body)
+    if changed.get("alarms") not in (None, "none"):
+        return [Event("Warning", "BrokerAlarm", changed["alarms"])]
+    return []

@@ -20,8 +20,8 @@ from ..api import API_VERSION
 from ..dependencies import REFERENCE_FIELDS
 from ..errors import InvalidSpec, Waiting
 from ..kube.client import Kube
-from ..services.base import (CEPH, ETCD, GALERA, KEYSTONE, MEMCACHED, PLACEMENT, RABBITMQ, Component, Endpoint,
-                             JobStep, ServiceDefinition)
+from ..services.base import (CACHE_SERVERS, CEPH, ETCD, GALERA, IDENTITY, KEYSTONE, MEMCACHED, PLACEMENT, RABBITMQ,
+                             Component, Endpoint, JobStep, ServiceDefinition)
 from ..workloads import ComponentSettings
 from . import upgrade
 from .base import Outcome, Reconciler
@@ -111,13 +111,15 @@ class ServiceReconciler(Reconciler):
             return self._upgrade(status, running, deps, context)
         if self.definition.databases:
             self.step("DatabaseReady", "Created",
-                      lambda: self._run_job(self._database_step(), context, deps, "DatabaseReady"))
+                      lambda: self._run_job(self._database_step(), context, deps, "DatabaseReady",
+                                            env=self._database_env(deps)))
         for step in self.definition.jobs:
             condition = self._step_condition(step)
             self.step(condition, "Completed", lambda s=step, c=condition: self._run_job(s, context, deps, c))
-        if self.definition.endpoints and self.definition.name != "keystone":
+        if self.definition.endpoints and self.definition.publishes != IDENTITY:  # it registers itself
             self.step("KeystoneRegistered", "Registered",
-                      lambda: self._run_job(self._registration_step(), context, deps, "KeystoneRegistered"))
+                      lambda: self._run_job(self._registration_step(), context, deps, "KeystoneRegistered",
+                                            env=self._registration_env(deps)))
         components = self.step("WorkloadsReady", "Available", lambda: self._apply_components(context))
         return Outcome(components, self._endpoint(context), self.version)
 
@@ -265,10 +267,10 @@ class ServiceReconciler(Reconciler):
         return files
 
     def _endpoint(self, context: dict[str, Any]) -> dict[str, Any] | None:
-        """What this service publishes for its dependents once Ready."""
-        if self.definition.name == "keystone":
+        """What this service publishes for its dependents once Ready (its `publishes`)."""
+        if self.definition.publishes == IDENTITY:
             return keystone_endpoint(self.definition, self.spec, self.owner.name, self.namespace)
-        if self.definition.name == "memcached":
+        if self.definition.publishes == CACHE_SERVERS:
             component = self.definition.components[0]
             settings = component_settings(self.definition, component, self.spec)
             base = workloads.workload_name(self.owner, component)
@@ -303,25 +305,24 @@ class ServiceReconciler(Reconciler):
         return JobStep("keystone-register", image=images.KOLLA_TOOLBOX, user="ansible",
                        command=registration_script(user, entries))
 
-    def _job_env(self, step: JobStep, deps: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-        def from_secret(env: str, secret: str, key: str) -> dict[str, Any]:
-            return {"name": env, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+    def _database_env(self, deps: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+        """Where the database step connects, as root, and the service user's password."""
+        galera = deps[GALERA]
+        return [{"name": "DB_HOST", "value": galera["host"]}, {"name": "DB_PORT", "value": str(galera["port"])},
+                from_secret("DB_ROOT_PASSWORD", galera["adminSecret"], galera["adminPasswordKey"]),
+                from_secret("DB_PASSWORD", self.credentials_secret, "database-password")]
 
-        env = [from_secret(var, self.credentials_secret, key) for var, key in step.secret_env]
-        if step.name == "db-init":
-            galera = deps[GALERA]
-            env += [{"name": "DB_HOST", "value": galera["host"]}, {"name": "DB_PORT", "value": str(galera["port"])},
-                    from_secret("DB_ROOT_PASSWORD", galera["adminSecret"], galera["adminPasswordKey"]),
-                    from_secret("DB_PASSWORD", self.credentials_secret, "database-password")]
-        if step.name == "keystone-register":
-            env += keystone_admin_env(deps[KEYSTONE])
-            if self.definition.keystone_user:
-                env.append(from_secret("SERVICE_PASSWORD", self.credentials_secret, "keystone-password"))
+    def _registration_env(self, deps: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+        """keystone's admin for the openstack CLI, and the service user's password."""
+        env = keystone_admin_env(deps[KEYSTONE])
+        if self.definition.keystone_user:
+            env.append(from_secret("SERVICE_PASSWORD", self.credentials_secret, "keystone-password"))
         return env
 
     def _run_job(self, step: JobStep, context: dict[str, Any], deps: dict[str, dict[str, Any]],
-                 condition: str, backoff_limit: int = 4) -> None:
-        """Creates the step's Job if its current version does not exist, and waits for it."""
+                 condition: str, backoff_limit: int = 4, env: list[dict[str, Any]] | None = None) -> None:
+        """Creates the step's Job if its current version does not exist, and waits for it; `env`
+        comes after the step's own secrets."""
         kolla_image = step.image != DATABASE_CLIENT
         # The database Jobs run the client of the database's own image, which Galera publishes.
         image = (deps[GALERA]["clientImage"] if not kolla_image
@@ -344,7 +345,8 @@ class ServiceReconciler(Reconciler):
         self.kube.apply(workloads.secret(self.owner, secret_name, self.definition.name, None, files))
         manifest = workloads.job(
             self.owner, self.definition.name, step, image=image, node_selector=self.spec.get("nodeSelector") or {},
-            config_secret=secret_name, key_secrets=key_secrets, env=self._job_env(step, deps),
+            config_secret=secret_name, key_secrets=key_secrets,
+            env=[from_secret(var, self.credentials_secret, key) for var, key in step.secret_env] + (env or []),
             files_hash=workloads.inputs_hash(files), kolla_image=kolla_image, backoff_limit=backoff_limit)
         self.run_job(manifest, step.name, self.definition.name, condition)
 
@@ -390,6 +392,10 @@ class ServiceReconciler(Reconciler):
         return observed
 
 
+def from_secret(env: str, secret: str, key: str) -> dict[str, Any]:
+    return {"name": env, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+
+
 def registration_script(user: str | None, entries: list[tuple[Endpoint, dict[str, str]]]) -> str:
     """openstack CLI commands that create a service user (password from $SERVICE_PASSWORD) and
     catalog entries (an internal and a public URL each); re-runnable: existing ones are kept,
@@ -428,8 +434,7 @@ def keystone_admin_env(keystone: dict[str, Any]) -> list[dict[str, Any]]:
             {"name": "OS_PROJECT_NAME", "value": "admin"},
             {"name": "OS_USER_DOMAIN_NAME", "value": "Default"},
             {"name": "OS_PROJECT_DOMAIN_NAME", "value": "Default"},
-            {"name": "OS_PASSWORD", "valueFrom": {"secretKeyRef": {"name": keystone["adminSecret"],
-                                                                   "key": keystone["adminPasswordKey"]}}}]
+            from_secret("OS_PASSWORD", keystone["adminSecret"], keystone["adminPasswordKey"])]
 
 
 def component_urls(definition: ServiceDefinition, spec: dict[str, Any], instance: str,
@@ -488,7 +493,7 @@ def service_context(definition: ServiceDefinition, spec: dict[str, Any], instanc
         context["memcached"] = {"servers": deps[MEMCACHED]["servers"]}
     if KEYSTONE in deps:
         context["keystone"] = keystone_context(deps[KEYSTONE])
-    elif definition.name == "keystone":
+    elif definition.publishes == IDENTITY:  # the identity service itself
         context["keystone"] = keystone_context(keystone_endpoint(definition, spec, instance, namespace))
     if PLACEMENT in deps:
         context["placement"] = deps[PLACEMENT]

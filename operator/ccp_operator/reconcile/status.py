@@ -16,8 +16,9 @@ from ..kube.client import Kube
 
 
 def build(body: dict[str, Any], steps: list[conditions.Condition], *, ready: bool,
-          extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The new status: Ready (mirroring the first unfinished step), the steps, and `extra` fields."""
+          extra: dict[str, Any] | None = None, waiting: conditions.Condition | None = None) -> dict[str, Any]:
+    """The new status: Ready (mirroring the first unfinished step, else what the pass `waiting`
+    stopped on outside any step), the steps, and `extra` fields."""
     previous = copy.deepcopy(body.get("status") or {})
     generation = body["metadata"].get("generation")
     blocking = next((c for c in steps if c.status is not True), None)
@@ -25,6 +26,8 @@ def build(body: dict[str, Any], steps: list[conditions.Condition], *, ready: boo
         summary = conditions.Condition(conditions.READY, True, "Ready", "all components are available")
     elif blocking is not None:
         summary = conditions.Condition(conditions.READY, False, blocking.reason, blocking.message)
+    elif waiting is not None:
+        summary = conditions.Condition(conditions.READY, False, waiting.reason, waiting.message)
     else:
         summary = conditions.Condition(conditions.READY, False, "Reconciling", "reconciliation in progress")
     status = {key: value for key, value in previous.items() if key not in ("conditions", "kopf")}

@@ -18,6 +18,12 @@ ETCD, CEPH = "Etcd", "Ceph"
 
 KOLLA_CONFIG_DIR = "/var/lib/kolla/config_files"
 
+# What a service publishes in its status.endpoint for the services that depend on it:
+CATALOG_URLS = "catalog-urls"    # the internal URL of each of its catalog entries, by service type
+IDENTITY = "identity"            # the identity service: its URLs, region and admin password's Secret;
+                                 # it registers its own catalog entry (in its bootstrap)
+CACHE_SERVERS = "cache-servers"  # a cache: the address of every server, by stable pod name
+
 
 @dataclass(frozen=True)
 class ConfigFile:
@@ -67,8 +73,11 @@ class Component:
     cpu: str = "250m"
     memory: str = "512Mi"
     stateful: bool = False                 # StatefulSet with stable pod names (memcached, galera, rabbitmq)
-    ceph_users: tuple[str, ...] = ()       # cephx users whose ceph.conf and keyring it reads (services/ceph.CLIENTS)
+    ceph_users: tuple[str, ...] = ()       # cephx users whose ceph.conf and keyring it reads (of ceph_clients)
     privileged: bool = False
+    # Linux capabilities beyond the runtime's defaults, for what its privsep daemon keeps (short of
+    # privileged): a daemon that cannot keep its capabilities fails to start.
+    capabilities: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,6 +140,26 @@ class Endpoint:
 
 
 @dataclass(frozen=True)
+class Messaging:
+    """What the service's RabbitMQ user may do: everything on the RPC vhost (`rpc`), and on the
+    notifications vhost publish through its own exchange (`notifications`)."""
+
+    rpc: bool
+    notifications: bool = True
+
+
+@dataclass(frozen=True)
+class CephClient:
+    """A cephx user of the service: RBD read-write on the `writable` pool roles, read-only on the
+    `readable` ones (services/ceph.POOL_ROLES), nothing else."""
+
+    user: str
+    writable: tuple[str, ...]
+    readable: tuple[str, ...] = ()
+    libvirt_secret: bool = False  # the hypervisors' libvirt holds its key (a libvirt secret)
+
+
+@dataclass(frozen=True)
 class ServiceDefinition:
     name: str                              # "nova"
     kind: str                              # "Nova"
@@ -150,6 +179,9 @@ class ServiceDefinition:
     key_repositories: tuple[KeyRepository, ...] = ()
     shared_secrets: tuple[str, ...] = ()   # secrets two services share ("metadata-proxy": nova and neutron)
     upgrade: tuple[UpgradeStep, ...] = (UpgradeStep("roll"),)  # moving to a new release, in order
+    messaging: Messaging | None = None     # its RabbitMQ user's rights (with RABBITMQ in needs)
+    publishes: str = CATALOG_URLS          # what its status.endpoint holds (above)
+    ceph_clients: tuple[CephClient, ...] = ()  # its cephx users (with CEPH in needs)
 
     def component(self, name: str) -> Component:
         return next(c for c in self.components if c.name == name)

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 from ..api import schema as s
 from ..releases import DEFAULT_RELEASE
-from .base import ConfigFile
+from . import catalog
+from .base import CephClient, ConfigFile
 
 KIND, PLURAL, SHORT_NAMES = "Ceph", "cephs", ("ccpceph",)
 DESCRIPTION = ("Ceph monitors, managers and radosgw, RBD pools and one cephx user per OpenStack service; "
@@ -37,6 +38,8 @@ DEFAULT_MONITORS, DEFAULT_MANAGERS, DEFAULT_RADOSGW = 3, 2, 3
 DEFAULT_REPLICAS = DEFAULT_MONITORS
 QUORUM_FIELD = "monitors.replicas"  # the member count that must be odd
 NEEDS = ("Keystone",)  # radosgw authenticates users with keystone
+DEPENDENCIES = NEEDS  # every kind whose endpoint it reads
+PLANE_FIELDS = ("release", "images")  # the control plane's fields it takes: radosgw's registration is a Kolla Job
 DEFAULT_POOL_SIZE = 3
 MON_STORAGE = "20Gi"
 MON_CPU, MON_MEMORY = "1", "2Gi"
@@ -60,23 +63,17 @@ MEMBERSHIP_SCRIPT = ConfigFile("mon-membership.sh", "ceph/mon-membership.sh.j2",
 # Pools by role; their names can be changed (an external cluster has its own).
 POOL_ROLES = ("images", "volumes", "vms", "backups")
 
-# One cephx user per OpenStack service: (uid, pool roles with read-write RBD access, pool roles
-# it may only read). cinder and nova clone from glance's images (copy-on-write), so they read
-# the images pool; nova attaches cinder's volumes through libvirt with its own user.
-CLIENTS = {
-    "glance": (("images",), ()),
-    "cinder": (("volumes", "vms"), ("images",)),
-    "cinder-backup": (("backups",), ()),
-    "nova": (("vms", "volumes"), ("images",)),
-}
+# The cephx users of the OpenStack services, by user (each service declares its `ceph_clients`).
+CLIENTS: dict[str, CephClient] = {client.user: client for definition in catalog.SERVICES
+                                  for client in definition.ceph_clients}
 
 
 def client_caps(user: str, pools: dict[str, str]) -> dict[str, str]:
     """The least capabilities of a service's cephx user: RBD on its own pools, nothing else."""
-    writable, readable = CLIENTS[user]
-    osd = [f"profile rbd pool={pools[role]}" for role in writable]
-    osd += [f"profile rbd-read-only pool={pools[role]}" for role in readable]
-    mgr = [f"profile rbd pool={pools[role]}" for role in writable]
+    client = CLIENTS[user]
+    osd = [f"profile rbd pool={pools[role]}" for role in client.writable]
+    osd += [f"profile rbd-read-only pool={pools[role]}" for role in client.readable]
+    mgr = [f"profile rbd pool={pools[role]}" for role in client.writable]
     return {"mon": "profile rbd", "osd": ", ".join(osd), "mgr": ", ".join(mgr)}
 
 

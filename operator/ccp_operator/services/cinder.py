@@ -6,8 +6,8 @@ cinder-volume runs three instances active-active, as Cinder supports it: they sh
 any volume and the others take over when one is lost.
 """
 
-from .base import (CEPH, ETCD, GALERA, KEYSTONE, MEMCACHED, RABBITMQ, Component, ConfigFile, Endpoint, JobStep, Probe,
-                   ServiceDefinition, UpgradeStep)
+from .base import (CEPH, ETCD, GALERA, KEYSTONE, MEMCACHED, RABBITMQ, CephClient, Component, ConfigFile, Endpoint,
+                   JobStep, Messaging, Probe, ServiceDefinition, UpgradeStep)
 
 PORT = 8776
 BACKEND = "rbd-1"
@@ -35,10 +35,12 @@ SERVICE = ServiceDefinition(
         Component(key="volume", name="cinder-volume", image="cinder-volume", user="cinder",
                   command=COMMAND.format("cinder-volume"), config_files=CONFIG, replicas=3,
                   cpu="1", memory="2Gi", ceph_users=("cinder",)),
-        # Reads volumes as cinder and writes backups as cinder-backup.
+        # Reads volumes as cinder and writes backups as cinder-backup; attaches the volume it backs
+        # up through os-brick, whose privsep daemon keeps CAP_SYS_ADMIN and CAP_DAC_READ_SEARCH.
         Component(key="backup", name="cinder-backup", image="cinder-backup", user="cinder",
                   command=COMMAND.format("cinder-backup"), config_files=CONFIG, replicas=3,
-                  cpu="500m", memory="1Gi", ceph_users=("cinder-backup", "cinder")),
+                  cpu="500m", memory="1Gi", ceph_users=("cinder-backup", "cinder"),
+                  capabilities=("SYS_ADMIN", "DAC_READ_SEARCH")),
     ),
     config_files=(
         ConfigFile("cinder.conf", "cinder/cinder.conf.j2", "/etc/cinder/cinder.conf",
@@ -53,6 +55,10 @@ SERVICE = ServiceDefinition(
                    values={"uwsgi": {"port": PORT, "module": "cinder.wsgi.api:application"}}),
     ),
     needs=(GALERA, MEMCACHED, RABBITMQ, KEYSTONE, ETCD, CEPH),
+    messaging=Messaging(rpc=True),
+    # cinder clones glance's images copy-on-write, so it reads the images pool.
+    ceph_clients=(CephClient("cinder", writable=("volumes", "vms"), readable=("images",)),
+                  CephClient("cinder-backup", writable=("backups",))),
     databases=("cinder",),
     endpoints=(
         Endpoint("block-storage", "cinder", "cinder-api", "/v3/%(project_id)s", "OpenStack Block Storage"),

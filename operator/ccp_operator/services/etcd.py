@@ -20,6 +20,8 @@ METRICS_PORT = 2381
 DEFAULT_REPLICAS = 3
 QUORUM_FIELD = "replicas"  # the member count that must be odd
 NEEDS: tuple[str, ...] = ()  # kinds of OpenStack services it waits for
+DEPENDENCIES: tuple[str, ...] = ()  # every kind whose endpoint it reads
+PLANE_FIELDS: tuple[str, ...] = ()  # fields of the control plane it takes as its own
 DEFAULT_STORAGE = "10Gi"
 CPU, MEMORY = "500m", "1Gi"
 # A full backend stops every write: keep well above what member reports and leases ever need.

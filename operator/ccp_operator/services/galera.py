@@ -27,6 +27,8 @@ SST_PASSWORD_KEY = "sst-password"
 DEFAULT_REPLICAS = 3
 QUORUM_FIELD = "replicas"  # the member count that must be odd
 NEEDS: tuple[str, ...] = ()  # kinds of OpenStack services it waits for
+DEPENDENCIES = ("Etcd",)  # every kind whose endpoint it reads: its agents elect the writer in etcd
+PLANE_FIELDS: tuple[str, ...] = ()  # fields of the control plane it takes as its own
 DEFAULT_STORAGE = "100Gi"
 # Sized for a 1000-node cloud: every API worker and conductor holds a pool of connections.
 MAX_CONNECTIONS = 8192

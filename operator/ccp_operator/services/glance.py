@@ -4,8 +4,8 @@ glance-registry is not deployed: it was removed from Glance in the Stein release
 glance-api serves image metadata itself.
 """
 
-from .base import (CEPH, GALERA, KEYSTONE, MEMCACHED, RABBITMQ, Component, ConfigFile, Endpoint, JobStep, Probe,
-                   ServiceDefinition, UpgradeStep)
+from .base import (CEPH, GALERA, KEYSTONE, MEMCACHED, RABBITMQ, CephClient, Component, ConfigFile, Endpoint, JobStep,
+                   Messaging, Probe, ServiceDefinition, UpgradeStep)
 
 PORT = 9292
 
@@ -40,6 +40,8 @@ SERVICE = ServiceDefinition(
                    values={"port": PORT}, dynamic_sections={"rbd": "glance.store.rbd.store"}),
     ),
     needs=(GALERA, MEMCACHED, RABBITMQ, KEYSTONE, CEPH),
+    messaging=Messaging(rpc=False),
+    ceph_clients=(CephClient("glance", writable=("images",)),),
     databases=("glance",),
     endpoints=(Endpoint("image", "glance", "glance-api", "", "OpenStack Image"),),
     keystone_user=True,

@@ -5,8 +5,8 @@ is called by every service on every request, so it gets nodes of its own. Tokens
 tokens; the keys are generated once by the operator and copied into each pod at start.
 """
 
-from .base import (GALERA, MEMCACHED, RABBITMQ, Component, ConfigFile, Endpoint, JobStep, KeyRepository,
-                   Probe, ServiceDefinition, UpgradeStep)
+from .base import (GALERA, IDENTITY, MEMCACHED, RABBITMQ, Component, ConfigFile, Endpoint, JobStep, KeyRepository,
+                   Messaging, Probe, ServiceDefinition, UpgradeStep)
 
 PORT = 5000
 FERNET_KEYS = 3          # keys 0 (staged), 1 (secondary), 2 (primary)
@@ -46,6 +46,8 @@ SERVICE = ServiceDefinition(
     ),
     config_files=(KEYSTONE_CONF, UWSGI_INI),
     needs=(GALERA, MEMCACHED, RABBITMQ),
+    messaging=Messaging(rpc=False),  # notifications only: keystone makes no RPC
+    publishes=IDENTITY,
     databases=("keystone",),
     endpoints=(Endpoint("identity", "keystone", "keystone", "", "OpenStack Identity"),),
     jobs=(

@@ -5,7 +5,7 @@ needs stable per-pod addresses. Behind one load-balanced address each keystone p
 cache into a different server and invalidations would miss the others.
 """
 
-from .base import Component, Probe, ServiceDefinition
+from .base import CACHE_SERVERS, Component, Probe, ServiceDefinition
 
 PORT = 11211
 MEMORY_MB = 1024
@@ -15,6 +15,7 @@ SERVICE = ServiceDefinition(
     kind="Memcached",
     plural="memcacheds",
     short_names=("mc",),
+    publishes=CACHE_SERVERS,
     description="memcached servers for keystone's and keystonemiddleware's caches.",
     components=(
         Component(

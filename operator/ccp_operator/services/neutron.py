@@ -6,11 +6,14 @@ DHCP agents with neutron-server; the L2 (Open vSwitch) agent and Open vSwitch it
 hosts and on the hypervisors, set up with the hosts rather than by this operator.
 """
 
-from .base import (GALERA, KEYSTONE, MEMCACHED, RABBITMQ, Component, ConfigFile, Endpoint, JobStep, Probe,
+from .base import (GALERA, KEYSTONE, MEMCACHED, RABBITMQ, Component, ConfigFile, Endpoint, JobStep, Messaging, Probe,
                    ServiceDefinition, UpgradeStep)
 
 PORT = 9696
 NOVA_METADATA_PORT = 8775
+
+
+SERVER_CONFIG_ARGS = "--config-file /etc/neutron/neutron.conf --config-file /etc/neutron/plugins/ml2/ml2_conf.ini"
 
 
 def agent_command(program: str, ini: str) -> str:
@@ -20,7 +23,7 @@ def agent_command(program: str, ini: str) -> str:
 SERVER = "neutron-server"
 
 DB_CONFIG = ("neutron.conf", "ml2_conf.ini")
-DB_MANAGE = "neutron-db-manage --config-file /etc/neutron/neutron.conf --config-file /etc/neutron/plugins/ml2/ml2_conf.ini"
+DB_MANAGE = f"neutron-db-manage {SERVER_CONFIG_ARGS}"
 
 SERVICE = ServiceDefinition(
     name="neutron",
@@ -37,13 +40,11 @@ SERVICE = ServiceDefinition(
                   replicas=3, port=PORT, api=True,
                   readiness=Probe("http", PORT, "/"), liveness=Probe("tcp", PORT), cpu="2", memory="2Gi"),
         Component(key="rpcServer", name="neutron-rpc-server", image="neutron-server", user="neutron",
-                  command="neutron-rpc-server --config-file /etc/neutron/neutron.conf "
-                          "--config-file /etc/neutron/plugins/ml2/ml2_conf.ini",
+                  command=f"neutron-rpc-server {SERVER_CONFIG_ARGS}",
                   config_files=("neutron.conf", "ml2_conf.ini"), replicas=3, co_locate_with=(SERVER,),
                   cpu="2", memory="2Gi"),
         Component(key="periodicWorkers", name="neutron-periodic-workers", image="neutron-server", user="neutron",
-                  command="neutron-periodic-workers --config-file /etc/neutron/neutron.conf "
-                          "--config-file /etc/neutron/plugins/ml2/ml2_conf.ini",
+                  command=f"neutron-periodic-workers {SERVER_CONFIG_ARGS}",
                   config_files=("neutron.conf", "ml2_conf.ini"), replicas=3, co_locate_with=(SERVER,),
                   cpu="250m", memory="1Gi"),
         Component(key="dhcpAgent", name="neutron-dhcp-agent", image="neutron-dhcp-agent", user="neutron",
@@ -78,9 +79,13 @@ SERVICE = ServiceDefinition(
                    oslo_namespaces=("neutron.metadata.agent", "oslo.log", "oslo.cache"),
                    values={"nova_metadata_port": NOVA_METADATA_PORT}),
         ConfigFile("neutron-api-uwsgi.ini", "common/uwsgi.ini.j2", "/etc/neutron/neutron-api-uwsgi.ini",
-                   values={"uwsgi": {"port": PORT, "module": "neutron.wsgi.api:application"}}),
+                   # neutron's WSGI entry point parses sys.argv, where uWSGI puts pyargv: without it
+                   # the ML2 file is never read and the application fails to load.
+                   values={"uwsgi": {"port": PORT, "module": "neutron.wsgi.api:application",
+                                     "pyargv": SERVER_CONFIG_ARGS}}),
     ),
     needs=(GALERA, MEMCACHED, RABBITMQ, KEYSTONE),
+    messaging=Messaging(rpc=True),
     databases=("neutron",),
     endpoints=(Endpoint("network", "neutron", SERVER, "", "OpenStack Networking"),),
     keystone_user=True,

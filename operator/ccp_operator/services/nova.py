@@ -5,8 +5,8 @@ nova-scheduler x8 on shared nodes, preferring those of nova-api and nova-conduct
 with cell0 and one cell; nova-compute runs on the hypervisors, outside this control plane.
 """
 
-from .base import (CEPH, GALERA, KEYSTONE, MEMCACHED, PLACEMENT, RABBITMQ, Component, ConfigFile, Endpoint, JobStep,
-                   Probe, ServiceDefinition, UpgradeStep)
+from .base import (CEPH, GALERA, KEYSTONE, MEMCACHED, PLACEMENT, RABBITMQ, CephClient, Component, ConfigFile, Endpoint,
+                   JobStep, Messaging, Probe, ServiceDefinition, UpgradeStep)
 
 API_PORT = 8774
 METADATA_PORT = 8775
@@ -56,6 +56,9 @@ SERVICE = ServiceDefinition(
                    values={"uwsgi": {"port": METADATA_PORT, "module": "nova.wsgi.metadata:application"}}),
     ),
     needs=(GALERA, MEMCACHED, RABBITMQ, KEYSTONE, PLACEMENT, CEPH),
+    messaging=Messaging(rpc=True),
+    # nova clones glance's images and attaches cinder's volumes through libvirt with its own user.
+    ceph_clients=(CephClient("nova", writable=("vms", "volumes"), readable=("images",), libvirt_secret=True),),
     databases=("nova_api", "nova", "nova_cell0"),
     endpoints=(Endpoint("compute", "nova", API, "/v2.1", "OpenStack Compute"),),
     keystone_user=True,

@@ -23,7 +23,8 @@ from __future__ import annotations
 import re
 
 from ..api import schema as s
-from .base import ConfigFile
+from . import catalog
+from .base import ConfigFile, Messaging
 
 # The official image's rabbitmq user (and group), which this project's image keeps: the pods run
 # as it, and it owns the data volumes.
@@ -40,6 +41,8 @@ NOTIFICATIONS_VHOST = "notifications"
 DEFAULT_REPLICAS = 3
 QUORUM_FIELD = "replicas"  # the member count that must be odd
 NEEDS: tuple[str, ...] = ()  # kinds of OpenStack services it waits for
+DEPENDENCIES: tuple[str, ...] = ()  # every kind whose endpoint it reads
+PLANE_FIELDS: tuple[str, ...] = ()  # fields of the control plane it takes as its own
 DEFAULT_STORAGE = "20Gi"
 CPU, MEMORY = "4", "16Gi"
 DEFAULT_BROKER_VERSION = "4.1"
@@ -57,15 +60,10 @@ NOTIFICATION_LIMITS = {"max-length": 200000, "overflow": "drop-head", "message-t
 
 QUORUM, MIRRORED, NONE = "quorum", "mirrored", "none"
 
-# Per OpenStack service: (uses the RPC vhost, publishes notifications). Each one's exchange on
-# the notifications vhost is its own name (the rendered `[DEFAULT] control_exchange`).
-USERS = {
-    "keystone": (False, True),
-    "glance": (False, True),
-    "cinder": (True, True),
-    "neutron": (True, True),
-    "nova": (True, True),
-}
+# Per OpenStack service, what its user may do (its declaration's `messaging`). Each one's
+# exchange on the notifications vhost is its own name (the rendered `[DEFAULT] control_exchange`).
+USERS: dict[str, Messaging] = {definition.name: definition.messaging for definition in catalog.SERVICES
+                               if definition.messaging}
 
 
 # Users that consume notifications (telemetry, search, billing): they may read every
@@ -109,11 +107,11 @@ def permissions(user: str) -> list[dict]:
         exchanges = "|".join(re.escape(service) for service in USERS)
         return [{"user": user, "vhost": NOTIFICATIONS_VHOST, "configure": f"^({exchanges}|{queues})$",
                  "write": f"^({queues})$", "read": ".*"}]
-    rpc, notifies = USERS[user]
+    access = USERS[user]
     result = []
-    if rpc:
+    if access.rpc:
         result.append({"user": user, "vhost": RPC_VHOST, "configure": ".*", "write": ".*", "read": ".*"})
-    if notifies:
+    if access.notifications:
         own = f"^({re.escape(user)}|{queues})$"
         result.append({"user": user, "vhost": NOTIFICATIONS_VHOST, "configure": own, "write": own,
                        "read": f"^{re.escape(user)}$"})

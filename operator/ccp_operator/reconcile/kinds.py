@@ -1,0 +1,59 @@
+"""Every kind the operator reconciles: how a pass over one resource is made, and the observer
+that runs beside it where the program reports its own state. handlers/ registers each entry the
+same way, so a new kind is one entry here (an OpenStack service: one line in services/catalog.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ..kube.client import Kube
+from ..services import catalog
+from ..services import ceph as ceph_kind
+from ..services import etcd as etcd_kind
+from ..services import galera as galera_kind
+from ..services import rabbitmq as rabbitmq_kind
+from ..services.base import ServiceDefinition
+from . import ceph, galera, rabbitmq
+from .base import Event, Reconciler
+from .controlplane import KIND as CONTROL_PLANE_KIND
+from .controlplane import PLURAL as CONTROL_PLANE_PLURAL
+from .controlplane import ControlPlaneReconciler
+from .etcd import EtcdReconciler
+from .service import ServiceReconciler
+
+
+@dataclass(frozen=True)
+class Observer:
+    """A timer that reads what the program itself reports into the status."""
+
+    handler_id: str  # kopf's id of the timer, kept from release to release
+    every: float     # seconds
+    observe: Callable[[Kube, dict[str, Any]], list[Event]]
+
+
+@dataclass(frozen=True)
+class KindHandlers:
+    kind: str
+    plural: str
+    reconciler: Callable[[Kube, dict[str, Any]], Reconciler]
+    observer: Observer | None = None
+
+
+def service(definition: ServiceDefinition) -> KindHandlers:
+    return KindHandlers(definition.kind, definition.plural,
+                        lambda kube, body: ServiceReconciler(kube, definition, body))
+
+
+KINDS: tuple[KindHandlers, ...] = (
+    KindHandlers(CONTROL_PLANE_KIND, CONTROL_PLANE_PLURAL, ControlPlaneReconciler),
+    KindHandlers(etcd_kind.KIND, etcd_kind.PLURAL, EtcdReconciler),
+    KindHandlers(galera_kind.KIND, galera_kind.PLURAL, galera.GaleraReconciler,
+                 Observer("observe_cluster", 15.0, galera.observe)),
+    KindHandlers(rabbitmq_kind.KIND, rabbitmq_kind.PLURAL, rabbitmq.RabbitMQReconciler,
+                 Observer("observe_brokers", 30.0, rabbitmq.observe)),
+    KindHandlers(ceph_kind.KIND, ceph_kind.PLURAL, ceph.CephReconciler,
+                 Observer("observe_cluster", 30.0, ceph.observe)),
+    *(service(definition) for definition in catalog.SERVICES),
+)

@@ -1,0 +1,111 @@
+"""Whole passes of the service reconciler against the fake API server: every service of the
+catalog goes through its steps to Ready, publishes its endpoint, and a pass over an unchanged
+resource sends no write request."""
+
+from __future__ import annotations
+
+import pytest
+
+from ccp_operator import conditions
+from ccp_operator.api import API_VERSION
+from ccp_operator.errors import Waiting
+from ccp_operator.reconcile import status as status_writer
+from ccp_operator.reconcile.service import ServiceReconciler
+from ccp_operator.services import catalog, ceph
+from ccp_operator.services.base import CACHE_SERVERS, IDENTITY
+from support.fake_kube import FakeKube
+from support.rendering import CEPH_CONF, CEPH_KEY, CREDENTIALS, ENDPOINTS, INSTANCE, NAMESPACE
+
+MAX_PASSES = 40
+
+
+def secret(name: str, values: dict[str, str]) -> dict:
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": NAMESPACE},
+            "stringData": values}
+
+
+def ready_provider(kind: str) -> dict:
+    endpoint = dict(ENDPOINTS[kind])
+    if kind == "RabbitMQ":
+        endpoint["userSecrets"] = {d.name: f"{INSTANCE}-rabbitmq-user-{d.name}" for d in catalog.SERVICES}
+    return {"apiVersion": API_VERSION, "kind": kind, "metadata": {"name": INSTANCE, "namespace": NAMESPACE},
+            "spec": {}, "status": {"observedGeneration": 1, "endpoint": endpoint, "conditions": conditions.merge(
+                None, [conditions.Condition("Ready", True, "Ready")], 1)}}
+
+
+def cloud(definition) -> FakeKube:
+    """Every provider Ready, the infrastructure's Secrets there, and the service's generated
+    credentials fixed (so that the rendered files, and the hashes, are the same at every run)."""
+    objects = [ready_provider(kind) for kind in ENDPOINTS]
+    objects += [secret(f"{INSTANCE}-rabbitmq-user-{d.name}", {"password": f"{d.name}-rabbit"})
+                for d in catalog.SERVICES]
+    objects += [secret(f"{INSTANCE}-ceph-client-{user}",
+                       {"ceph.conf": CEPH_CONF, f"ceph.client.{user}.keyring": ceph.keyring(f"client.{user}", CEPH_KEY)})
+                for user in ceph.CLIENTS]
+    objects.append(secret("cloud-keystone-credentials", {"admin-password": CREDENTIALS["admin-password"]}))
+    keys = [*definition.passwords, "database-password", "keystone-password"]
+    own = f"{INSTANCE}-{definition.name}-credentials"
+    if own != "cloud-keystone-credentials":
+        objects.append(secret(own, {key: f"{definition.name}-{key}" for key in keys}))
+    else:
+        objects[-1]["stringData"].update({key: f"keystone-{key}" for key in keys if key != "admin-password"})
+    for repo in definition.key_repositories:
+        objects.append(secret(f"{INSTANCE}-{definition.name}-{repo.name}",
+                              {str(i): f"{repo.name}-{i:02d}".ljust(43, "x") + "=" for i in range(repo.count)}))
+    objects += [secret(f"{INSTANCE}-{name}", {"value": f"{name}-shared"}) for name in definition.shared_secrets]
+    objects.append({"apiVersion": API_VERSION, "kind": definition.kind,
+                    "metadata": {"name": INSTANCE, "namespace": NAMESPACE}, "spec": {"release": "2026.1"}})
+    return FakeKube(objects)
+
+
+def finish_what_runs(kube: FakeKube) -> None:
+    """What the cluster does meanwhile: Jobs succeed, workloads roll out."""
+    for path, obj in list(kube.objects.items()):
+        if obj["kind"] == "Job" and not (obj.get("status") or {}).get("succeeded"):
+            kube.put({**obj, "status": {"succeeded": 1}})
+        elif obj["kind"] in ("Deployment", "StatefulSet"):
+            replicas = obj["spec"].get("replicas", 1)
+            kube.put({**obj, "status": {
+                "observedGeneration": obj["metadata"]["generation"], "replicas": replicas,
+                "updatedReplicas": replicas, "readyReplicas": replicas, "availableReplicas": replicas,
+                "currentRevision": "r1", "updateRevision": "r1"}})
+
+
+def drive_to_ready(kube: FakeKube, definition):
+    """Passes as the handler runs them, the status written after each, until one completes."""
+    for _ in range(MAX_PASSES):
+        body = kube.get(API_VERSION, definition.kind, NAMESPACE, INSTANCE)
+        reconciler = ServiceReconciler(kube, definition, body)
+        try:
+            outcome = reconciler.reconcile()
+        except Waiting:
+            status_writer.write(kube, body, status_writer.build(body, reconciler.steps, ready=False))
+            finish_what_runs(kube)
+            continue
+        extra = {"components": outcome.components, "version": outcome.version}
+        if outcome.endpoint is not None:
+            extra["endpoint"] = outcome.endpoint
+        status_writer.write(kube, body, status_writer.build(body, reconciler.steps, ready=True, extra=extra))
+        return reconciler, outcome
+    raise AssertionError(f"{definition.name} not Ready after {MAX_PASSES} passes")
+
+
+@pytest.mark.parametrize("definition", catalog.SERVICES, ids=lambda d: d.name)
+def test_a_service_reaches_ready_through_its_steps_and_then_writes_nothing(definition):
+    kube = cloud(definition)
+    reconciler, outcome = drive_to_ready(kube, definition)
+    steps = [step.type for step in reconciler.steps]
+    assert steps[0] == "DependenciesReady" and steps[-1] == "WorkloadsReady"
+    assert ("DatabaseReady" in steps) == bool(definition.databases)
+    assert ("KeystoneRegistered" in steps) == bool(definition.endpoints and definition.publishes != IDENTITY)
+    assert set(outcome.components) == {component.name for component in definition.components}
+    if definition.publishes == IDENTITY:
+        assert set(outcome.endpoint) == {"internalURL", "publicURL", "region", "adminSecret", "adminPasswordKey"}
+    elif definition.publishes == CACHE_SERVERS:
+        assert len(outcome.endpoint["servers"]) == definition.components[0].replicas
+    elif definition.endpoints:
+        assert set(outcome.endpoint["internalURLs"]) == {e.service_type for e in definition.endpoints}
+    kube.requests.clear()
+    body = kube.get(API_VERSION, definition.kind, NAMESPACE, INSTANCE)
+    ServiceReconciler(kube, definition, body).reconcile()
+    assert kube.writes() == [], "a pass over an unchanged resource wrote"
