@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ccp_operator.services import horizon
+from ccp_operator.services import catalog, horizon
 
 from .paths import CACHE_ROOT, tools_bin_dir
 
@@ -92,6 +92,16 @@ class OpenStackService:
     setup: str = ""  # shell run as root after the install, the source tree in $SOURCE
 
 
+@dataclass(frozen=True)
+class ImageNeeds:
+    """What a service's images need beyond its PyPI package (what Kolla's recipe for it adds)."""
+
+    apt: tuple[str, ...] = ()                  # Debian packages of every component
+    component_apt: dict[str, tuple[str, ...]] = field(default_factory=dict)  # per component image
+    users: dict[str, str] = field(default_factory=dict)  # an image's user, where not its component's
+    setup: str = ""
+
+
 SITE_PACKAGES = horizon.PYTHON_SITE
 # What Kolla's horizon recipe does: the settings live in /etc/openstack-dashboard (linked from the
 # package's local/ folder, where Django looks), manage.py beside the venv's programs, and the
@@ -125,28 +135,40 @@ NEUTRON_SETUP = " && ".join((
 ))
 
 CEPH_CLIENT = ("ceph-common", "python3-rados", "python3-rbd", "qemu-utils")
-# Kolla's images of each service the operator deploys, named as Kolla names them.
-OPENSTACK: dict[str, OpenStackService] = {
-    "keystone": OpenStackService("keystone", {"keystone": ("keystone", ())}),
-    "placement": OpenStackService("openstack-placement", {"placement-api": ("placement", ())}),
-    "glance": OpenStackService("glance", {"glance-api": ("glance", ())}, apt=CEPH_CLIENT),
-    "cinder": OpenStackService("cinder", {
-        "cinder-api": ("cinder", ()), "cinder-scheduler": ("cinder", ()),
-        # open-iscsi: Kolla's base has it, and cinder-volume's start script owns its /etc/iscsi.
-        "cinder-volume": ("cinder", ("open-iscsi",)), "cinder-backup": ("cinder", ())}, apt=CEPH_CLIENT),
-    "neutron": OpenStackService("neutron", {
-        "neutron-server": ("neutron", ()),
-        "neutron-dhcp-agent": ("neutron", ("dnsmasq", "dnsmasq-utils")),
-        "neutron-l3-agent": ("neutron", ("keepalived", "haproxy", "iptables", "conntrack", "radvd")),
-        "neutron-metadata-agent": ("neutron", ("haproxy",))}, apt=("iproute2",), setup=NEUTRON_SETUP),
-    "nova": OpenStackService("nova", {
-        "nova-api": ("nova", ()), "nova-conductor": ("nova", ()), "nova-scheduler": ("nova", ()),
-        "nova-novncproxy": ("nova", ("novnc",))}, apt=CEPH_CLIENT),
+# Per service, what its images need beyond its package; a service not named needs nothing more.
+IMAGE_NEEDS: dict[str, ImageNeeds] = {
+    "glance": ImageNeeds(apt=CEPH_CLIENT),
+    # open-iscsi: Kolla's base has it, and cinder-volume's start script owns its /etc/iscsi.
+    "cinder": ImageNeeds(apt=CEPH_CLIENT, component_apt={"cinder-volume": ("open-iscsi",)}),
+    "neutron": ImageNeeds(apt=("iproute2",), setup=NEUTRON_SETUP, component_apt={
+        "neutron-dhcp-agent": ("dnsmasq", "dnsmasq-utils"),
+        "neutron-l3-agent": ("keepalived", "haproxy", "iptables", "conntrack", "radvd"),
+        "neutron-metadata-agent": ("haproxy",)}),
+    "nova": ImageNeeds(apt=CEPH_CLIENT, component_apt={"nova-novncproxy": ("novnc",)}),
     # Apache starts as root and runs the dashboard as horizon (WSGIDaemonProcess), as in Kolla.
-    "horizon": OpenStackService("horizon", {"horizon": ("root", ())},
-                                apt=("apache2", "libapache2-mod-wsgi-py3", "gettext", "locales", "tzdata"),
-                                setup=HORIZON_SETUP),
+    "horizon": ImageNeeds(apt=("apache2", "libapache2-mod-wsgi-py3", "gettext", "locales", "tzdata"),
+                          users={"horizon": "root"}, setup=HORIZON_SETUP),
 }
+
+
+def _openstack_services() -> dict[str, OpenStackService]:
+    """Kolla's images of every service in the operator's catalog, named as Kolla names them: one
+    per component image, built on one base image per service."""
+    result = {}
+    for definition in catalog.SERVICES:
+        if not definition.pypi_package:
+            continue
+        needs = IMAGE_NEEDS.get(definition.name, ImageNeeds())
+        components = {}
+        for component in definition.components:
+            components.setdefault(component.image, (needs.users.get(component.image, component.user),
+                                                    needs.component_apt.get(component.image, ())))
+        result[definition.name] = OpenStackService(definition.pypi_package, components, apt=needs.apt,
+                                                   setup=needs.setup)
+    return result
+
+
+OPENSTACK = _openstack_services()
 
 
 def _service_version(package: str, release: str) -> str:

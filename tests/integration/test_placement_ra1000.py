@@ -46,7 +46,7 @@ def test_every_pod_is_scheduled_and_running(ra1000):
     kube, namespace = ra1000
     pods = [p for group in _pods(kube, namespace).values() for p in group]
     # The replicas of examples/controlplane-1000.yaml, with etcd, HAProxy and the Ceph managers.
-    assert len(pods) == 86
+    assert len(pods) == 95
     assert all(p["status"]["phase"] == "Running" and p["spec"].get("nodeName") for p in pods)
 
 
@@ -70,6 +70,16 @@ def test_everything_runs_on_control_plane_nodes(ra1000):
     assert len(control) == 35
     for component, pods in _pods(kube, namespace).items():
         assert {p["spec"]["nodeName"] for p in pods} <= control, component
+
+
+def test_heat_runs_three_of_each_on_shared_nodes(ra1000):
+    kube, namespace = ra1000
+    pods = _pods(kube, namespace)
+    dedicated = {p["spec"]["nodeName"] for component in DEDICATED for p in pods[component]}
+    for component in ("heat-api", "heat-api-cfn", "heat-engine"):
+        nodes = [p["spec"]["nodeName"] for p in pods[component]]
+        assert len(nodes) == 3, component
+        assert not set(nodes) & dedicated, component
 
 
 def test_neutron_agents_run_beside_neutron_server(ra1000):
@@ -98,7 +108,9 @@ def test_load_balancers_carry_the_virtual_ips(ra1000):
     assert ips["cloud-nova-api-lb"] == "192.0.2.15"
     assert ips["cloud-horizon-lb"] == "192.0.2.17"
     assert ips["cloud-radosgw-lb"] == "192.0.2.18"
-    assert len(ips) == 9
+    assert ips["cloud-heat-api-lb"] == "192.0.2.19"
+    assert ips["cloud-heat-api-cfn-lb"] == "192.0.2.20"
+    assert len(ips) == 11
 
 
 def test_galera_writer_endpoint_and_etcd_spread_over_nodes(ra1000):

@@ -43,7 +43,9 @@ def context(definition: ServiceDefinition, spec: dict[str, Any] | None = None,
     spec = {"release": "2026.1", **(spec or {})}
     published = {**ENDPOINTS, **(endpoints or {})}
     deps = {kind: published[kind] for kind in definition.needs}
-    result = service_context(definition, spec, INSTANCE, NAMESPACE, deps, CREDENTIALS, messaging_password,
+    # Its own generated secrets as long as the operator makes them (32 characters).
+    credentials = {**{name: f"{name}-{'x' * 32}"[:32] for name in definition.passwords}, **CREDENTIALS}
+    result = service_context(definition, spec, INSTANCE, NAMESPACE, deps, credentials, messaging_password,
                              {name: f"{name}-shared-secret" for name in definition.shared_secrets})
     if "Ceph" in deps:
         # What the Ceph client Secrets hold (the service reconciler reads them into the context).

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from ccp_operator.reconcile.service import credential_keys
 from ccp_operator.services import catalog, ceph, rabbitmq
-from ccp_operator.services.base import CEPH, RABBITMQ
+from ccp_operator.services.base import CEPH, KEYSTONE, RABBITMQ
 
 
 @pytest.mark.parametrize("definition", catalog.SERVICES, ids=lambda d: d.name)
@@ -27,3 +28,12 @@ def test_the_infrastructure_serves_what_the_declarations_ask_for():
     assert list(ceph.CLIENTS) == [c.user for d in catalog.SERVICES for c in d.ceph_clients]
     assert ceph.client_caps("cinder", {role: f"p-{role}" for role in ceph.POOL_ROLES})["osd"] == \
         "profile rbd pool=p-volumes, profile rbd pool=p-vms, profile rbd-read-only pool=p-images"
+
+
+@pytest.mark.parametrize("definition", catalog.SERVICES, ids=lambda d: d.name)
+def test_a_step_acting_as_keystones_admin_belongs_to_a_service_that_waits_for_keystone(definition):
+    for step in definition.jobs:
+        if step.keystone_admin:
+            assert KEYSTONE in definition.needs, step.name
+        for _, password in step.secret_env:
+            assert password in credential_keys(definition), (step.name, password)

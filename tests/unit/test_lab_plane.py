@@ -42,7 +42,7 @@ def test_the_lab_plane_lands_on_the_real_node_only_and_its_vips_are_routed_there
     text = yaml.safe_dump(LAB)
     vips = [ipaddress.ip_address(line.split("ip:")[1].strip().strip("'}")) for line in text.splitlines()
             if line.strip().startswith("ip:")]
-    assert len(vips) == 9 and len(set(vips)) == 9
+    assert len(vips) == 11 and len(set(vips)) == 11
     assert all(vip in balancers for vip in vips)
 
 

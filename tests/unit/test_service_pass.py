@@ -109,3 +109,20 @@ def test_a_service_reaches_ready_through_its_steps_and_then_writes_nothing(defin
     body = kube.get(API_VERSION, definition.kind, NAMESPACE, INSTANCE)
     ServiceReconciler(kube, definition, body).reconcile()
     assert kube.writes() == [], "a pass over an unchanged resource wrote"
+
+
+def test_heats_stack_domain_step_runs_the_cli_as_keystones_admin_with_the_domain_admins_password():
+    definition = catalog.BY_KIND["Heat"]
+    kube = cloud(definition)
+    reconciler, _ = drive_to_ready(kube, definition)
+    steps = [step.type for step in reconciler.steps]
+    # After its database schema, before its own service user and catalog entries.
+    assert steps.index("DbSyncComplete") < steps.index("StackDomainComplete") < steps.index("KeystoneRegistered")
+    job = next(obj for obj in kube.objects.values()
+               if obj["kind"] == "Job" and "-heat-stack-domain-" in obj["metadata"]["name"])
+    env = {var["name"]: var for var in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["OS_AUTH_URL"]["value"] == ENDPOINTS["Keystone"]["internalURL"]
+    assert env["OS_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "cloud-keystone-credentials",
+                                                               "key": "admin-password"}
+    assert env["DOMAIN_ADMIN_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "cloud-heat-credentials",
+                                                                         "key": "domain-admin-password"}

@@ -58,6 +58,16 @@ def component_settings(definition: ServiceDefinition, component: Component, spec
     )
 
 
+def credential_keys(definition: ServiceDefinition) -> list[str]:
+    """The passwords generated once for the service, in its credentials Secret."""
+    keys = list(definition.passwords)
+    if definition.databases:
+        keys.append("database-password")
+    if definition.keystone_user:
+        keys.append("keystone-password")
+    return keys
+
+
 def validate(definition: ServiceDefinition, spec: dict[str, Any]) -> None:
     """Checks what the schema cannot express; raises InvalidSpec naming the field."""
     if spec.get("customConfig"):
@@ -115,7 +125,9 @@ class ServiceReconciler(Reconciler):
                                             env=self._database_env(deps)))
         for step in self.definition.jobs:
             condition = self._step_condition(step)
-            self.step(condition, "Completed", lambda s=step, c=condition: self._run_job(s, context, deps, c))
+            env = keystone_admin_env(deps[KEYSTONE]) if step.keystone_admin else None
+            self.step(condition, "Completed", lambda s=step, c=condition, e=env: self._run_job(s, context, deps, c,
+                                                                                                env=e))
         if self.definition.endpoints and self.definition.publishes != IDENTITY:  # it registers itself
             self.step("KeystoneRegistered", "Registered",
                       lambda: self._run_job(self._registration_step(), context, deps, "KeystoneRegistered",
@@ -220,11 +232,7 @@ class ServiceReconciler(Reconciler):
     # -- credentials and context ------------------------------------------------------------------
 
     def _ensure_credentials(self) -> dict[str, Any]:
-        keys = list(self.definition.passwords)
-        if self.definition.databases:
-            keys.append("database-password")
-        if self.definition.keystone_user:
-            keys.append("keystone-password")
+        keys = credential_keys(self.definition)
         values: dict[str, Any] = {}
         if keys:
             values = secrets.ensure(self.kube, self.namespace, self.credentials_secret, keys,

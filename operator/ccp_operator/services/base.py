@@ -90,6 +90,7 @@ class JobStep:
     user: str
     config_files: tuple[str, ...] = ()
     secret_env: tuple[tuple[str, str], ...] = ()  # (environment variable, generated password name)
+    keystone_admin: bool = False           # runs the openstack CLI as keystone's admin (with KEYSTONE in needs)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import cinder, glance, horizon, keystone, memcached, neutron, nova, placement
+from . import cinder, glance, heat, horizon, keystone, memcached, neutron, nova, placement
 from .base import ServiceDefinition
 
 SERVICES: tuple[ServiceDefinition, ...] = (
@@ -13,6 +13,7 @@ SERVICES: tuple[ServiceDefinition, ...] = (
     cinder.SERVICE,
     neutron.SERVICE,
     nova.SERVICE,
+    heat.SERVICE,
     horizon.SERVICE,
 )
 
