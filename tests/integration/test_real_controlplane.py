@@ -32,7 +32,8 @@ PLANE = realplane.lab_manifest()
 NAMESPACE, NAME = PLANE["metadata"]["namespace"], PLANE["metadata"]["name"]
 KEYSTONE_URL = realplane.keystone_url(PLANE)
 HORIZON_URL = f"http://{PLANE['spec']['horizon']['loadBalancer']['ip']}:8080"
-CATALOG_TYPES = {"identity", "placement", "image", "volumev3", "network", "compute", "object-store"}
+CATALOG_TYPES = {"identity", "placement", "image", "volumev3", "network", "compute", "object-store",
+                 "orchestration", "cloudformation"}
 
 
 @pytest.fixture(scope="module")
@@ -191,6 +192,47 @@ def test_neutron_builds_a_network_a_router_a_port_with_a_fixed_ip_and_a_security
                                                     protocol="tcp", port_range_min=22, port_range_max=22,
                                                     ethertype="IPv4")
     assert rule.port_range_min == 22
+
+
+# -- heat --------------------------------------------------------------------------------------
+
+# A tier of the eCommerce reference architecture in small: its network, a port on it and a volume.
+STACK_TEMPLATE = {
+    "heat_template_version": "2021-04-16",
+    "resources": {
+        "network": {"type": "OS::Neutron::Net"},
+        "subnet": {"type": "OS::Neutron::Subnet",
+                   "properties": {"network": {"get_resource": "network"}, "cidr": "192.168.78.0/24"}},
+        "port": {"type": "OS::Neutron::Port",
+                 "properties": {"network": {"get_resource": "network"},
+                                "fixed_ips": [{"subnet": {"get_resource": "subnet"}}]}},
+        "volume": {"type": "OS::Cinder::Volume", "properties": {"size": 1}},
+    },
+    "outputs": {"port_ip": {"value": {"get_attr": ["port", "fixed_ips", 0, "ip_address"]}}},
+}
+
+
+def test_heat_creates_a_stack_with_a_network_a_port_and_a_volume_and_deletes_it_cleanly(cloud):
+    orchestration = cloud.orchestration
+    stack = orchestration.create_stack(name=unique("stack"), template=STACK_TEMPLATE, timeout_mins=10)
+    stack = orchestration.wait_for_status(stack, "CREATE_COMPLETE", failures=["CREATE_FAILED"], interval=5,
+                                          wait=600)
+    made = {r.name: r.physical_resource_id for r in orchestration.resources(stack)}
+    assert set(made) == set(STACK_TEMPLATE["resources"])
+    port = cloud.network.get_port(made["port"])
+    assert port.network_id == made["network"] and port.fixed_ips[0]["ip_address"].startswith("192.168.78.")
+    output = next(o for o in orchestration.get_stack(stack).outputs if o["output_key"] == "port_ip")
+    assert output["output_value"] == port.fixed_ips[0]["ip_address"]
+    assert cloud.block_storage.get_volume(made["volume"]).status == "available"
+    orchestration.delete_stack(stack)
+    deadline = time.monotonic() + 600
+    while (found := orchestration.find_stack(stack.id, ignore_missing=True)) and found.status != "DELETE_COMPLETE":
+        assert found.status != "DELETE_FAILED", found.status_reason
+        assert time.monotonic() < deadline, f"stack still {found.status}"
+        time.sleep(5)
+    assert cloud.network.find_network(made["network"], ignore_missing=True) is None
+    assert cloud.network.find_port(made["port"], ignore_missing=True) is None
+    assert cloud.block_storage.find_volume(made["volume"], ignore_missing=True) is None
 
 
 # -- nova and placement ------------------------------------------------------------------------

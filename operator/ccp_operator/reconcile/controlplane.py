@@ -70,8 +70,8 @@ def follows_release(child: dict[str, Any] | None) -> bool:
 
 def releases_to_apply(plane_spec: dict[str, Any], live: dict[str, dict[str, Any] | None]) -> dict[str, str]:
     """The release to give each service: a new control-plane release goes to one service at a
-    time, in bring-up order (memcached, keystone, placement, glance, cinder, neutron, nova,
-    horizon); the next one gets it once the previous runs it and is Ready."""
+    time, in the catalog's bring-up order; the next one gets it once the previous runs it and is
+    Ready."""
     target = plane_spec["release"]
     result, gate_open = {}, True
     for definition in catalog.SERVICES:
