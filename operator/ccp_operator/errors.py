@@ -31,6 +31,13 @@ class InvalidSpec(Exception):
         self.message = message
 
 
+def require_odd(field: str, count: int, members: str = "members", keep: str = "a majority") -> None:
+    """A quorum of `count` members: with an even count, losing half of them stops it."""
+    if count % 2 == 0:
+        raise InvalidSpec(field, f"{count} {members} cannot keep {keep} when half of them fail; "
+                                 "use an odd number (1, 3, 5, ...)")
+
+
 class Waiting(Exception):
     """Reconciliation cannot go on until something else happens (`reason` is a condition reason).
 

@@ -13,9 +13,10 @@ from ..dependencies import REFERENCE_FIELDS
 from ..kube.client import ResourceType, register_type
 from . import API_VERSION
 from ..releases import DEFAULT_RELEASE
-from ..services import catalog, ceph, etcd, galera, rabbitmq
-from ..services.base import ServiceDefinition
+from ..services import catalog, ceph, galera, rabbitmq
+from ..services.base import InfrastructureDefinition, ServiceDefinition
 from . import schema as s
+from .sections import SECTIONS
 from .crds import crd
 
 IMAGES = s.IMAGES
@@ -87,8 +88,6 @@ def service_crd(definition: ServiceDefinition) -> dict[str, Any]:
     )
 
 
-INFRASTRUCTURE = (etcd, galera, rabbitmq, ceph)
-
 MEMBERS_COLUMN = {"name": "Members", "type": "integer", "jsonPath": ".spec.replicas"}
 GALERA_STATUS = {
     "members": {"type": "array", "description": "Every member as its agent reports it through etcd.",
@@ -126,36 +125,38 @@ CEPH_STATUS = {
     "clusterObservation": s.string("ok, or why the operator cannot read the cluster's health."),
 }
 # Per kind: extra status fields and printer columns beside the common ones.
-INFRASTRUCTURE_STATUS = {galera: GALERA_STATUS, rabbitmq: RABBITMQ_STATUS, ceph: CEPH_STATUS}
+INFRASTRUCTURE_STATUS = {galera.DEFINITION.kind: GALERA_STATUS, rabbitmq.DEFINITION.kind: RABBITMQ_STATUS,
+                         ceph.DEFINITION.kind: CEPH_STATUS}
 INFRASTRUCTURE_COLUMNS = {
-    galera: [MEMBERS_COLUMN,
+    galera.DEFINITION.kind: [MEMBERS_COLUMN,
              {"name": "Synced", "type": "string", "jsonPath": ".status.membersSynced"},
              {"name": "Writer", "type": "string", "jsonPath": ".status.writer"},
              {"name": "Last-Failover", "type": "date", "jsonPath": ".status.lastFailoverTime"}],
-    rabbitmq: [MEMBERS_COLUMN,
+    rabbitmq.DEFINITION.kind: [MEMBERS_COLUMN,
                {"name": "Running", "type": "string", "jsonPath": ".status.membersRunning"},
                {"name": "Alarms", "type": "string", "jsonPath": ".status.alarms"},
                {"name": "Broker", "type": "string", "jsonPath": ".spec.brokerVersion"}],
-    ceph: [{"name": "Mode", "type": "string", "jsonPath": ".spec.mode"},
+    ceph.DEFINITION.kind: [{"name": "Mode", "type": "string", "jsonPath": ".spec.mode"},
            {"name": "Monitors", "type": "integer", "jsonPath": ".spec.monitors.replicas"},
            {"name": "Quorum", "type": "string", "jsonPath": ".status.quorum"},
            {"name": "Health", "type": "string", "jsonPath": ".status.health"}],
 }
 
 
-def infrastructure_crd(module) -> dict[str, Any]:
+def infrastructure_crd(definition: InfrastructureDefinition) -> dict[str, Any]:
     """etcd, Galera, RabbitMQ and Ceph: stateful members with volumes, their own schema section."""
     return crd(
-        kind=module.KIND, plural=module.PLURAL, short_names=list(module.SHORT_NAMES),
-        description=module.DESCRIPTION, spec=s.obj(f"Desired state of {module.KIND}.", module.section()),
+        kind=definition.kind, plural=definition.plural, short_names=list(definition.short_names),
+        description=definition.description,
+        spec=s.obj(f"Desired state of {definition.kind}.", SECTIONS[definition.kind]()),
         status={
             "endpoint": {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
                          "description": "What clients connect to."},
             "components": {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
                            "description": "Members: replicas, ready and updated replicas, image."},
-            **INFRASTRUCTURE_STATUS.get(module, {}),
+            **INFRASTRUCTURE_STATUS.get(definition.kind, {}),
         },
-        columns=INFRASTRUCTURE_COLUMNS.get(module, [MEMBERS_COLUMN]),
+        columns=INFRASTRUCTURE_COLUMNS.get(definition.kind, [MEMBERS_COLUMN]),
     )
 
 
@@ -172,8 +173,8 @@ def controlplane_spec() -> s.Schema:
     for definition in catalog.SERVICES:
         properties[catalog.section(definition)] = s.obj(
             definition.description, service_section(definition), default={})
-    for module in INFRASTRUCTURE:
-        properties[module.KIND.lower()] = s.obj(module.DESCRIPTION, module.section(), default={})
+    for definition in catalog.INFRASTRUCTURE:
+        properties[definition.section] = s.obj(definition.description, SECTIONS[definition.kind](), default={})
     return s.obj("Desired state of the whole control plane.", properties, required=["release"])
 
 
@@ -199,7 +200,7 @@ def all_kinds() -> list[tuple[str, str]]:
     """(kind, plural) of every kind of this API."""
     return [("OpenStackControlPlane", "openstackcontrolplanes"),
             *((definition.kind, definition.plural) for definition in catalog.SERVICES),
-            *((module.KIND, module.PLURAL) for module in INFRASTRUCTURE)]
+            *((definition.kind, definition.plural) for definition in catalog.INFRASTRUCTURE)]
 
 
 def register_api_types() -> None:
@@ -209,5 +210,5 @@ def register_api_types() -> None:
 
 
 def all_crds() -> list[dict[str, Any]]:
-    return [controlplane_crd(), *(infrastructure_crd(m) for m in INFRASTRUCTURE),
+    return [controlplane_crd(), *(infrastructure_crd(d) for d in catalog.INFRASTRUCTURE),
             *(service_crd(d) for d in catalog.SERVICES)]

@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import dependencies, images, kolla, labels, placement, render, secrets, workloads
 from ..api import API_VERSION
-from ..errors import InvalidSpec, Waiting
+from ..errors import InvalidSpec, Waiting, require_odd
 from ..hashing import short_hash
 from ..kube.client import Kube
 from ..releases import DEFAULT_RELEASE
@@ -39,7 +39,8 @@ def rook_mon_host(endpoints: str) -> str:
 
 
 class CephReconciler(Reconciler):
-    kind = ceph.KIND
+    definition = ceph.DEFINITION
+    kind = definition.kind
 
     # -- the spec, with defaults ---------------------------------------------------------------
 
@@ -92,10 +93,7 @@ class CephReconciler(Reconciler):
             if not self.spec.get("external"):
                 raise InvalidSpec("spec.external", "mode external needs external.rook or external.secret")
             return
-        monitors = len(self.monitor_ids)
-        if monitors % 2 == 0:
-            raise InvalidSpec("spec.monitors.replicas", f"{monitors} monitors cannot keep a quorum when half of "
-                                                        "them fail; use an odd number (1, 3, 5, ...)")
+        require_odd("spec.monitors.replicas", len(self.monitor_ids), "monitors", "a quorum")
 
     def reconcile(self) -> Outcome:
         self.validate()
@@ -122,7 +120,7 @@ class CephReconciler(Reconciler):
         else:
             radosgw = self._radosgw_url()
             deps = self.step("DependenciesReady", "Ready", lambda: dependencies.resolve(
-                self.kube, self.namespace, self.spec, ceph.DEPENDENCIES, self.owner.name))
+                self.kube, self.namespace, self.spec, ceph.DEFINITION.dependencies, self.owner.name))
             password = self._rgw_password()
             self.step("KeystoneRegistered", "Registered", lambda: self._register_radosgw(deps[KEYSTONE]))
             components.update(self.step("RadosgwReady", "Available",
@@ -554,7 +552,7 @@ def refresh_key_sources(kube: Kube, body: dict[str, Any]) -> bool:
     meta = body["metadata"]
     if digest is None or (meta.get("annotations") or {}).get(KEYS_ANNOTATION) == digest:
         return False
-    kube.merge_patch(API_VERSION, ceph.KIND, reconciler.namespace, meta["name"],
+    kube.merge_patch(API_VERSION, ceph.DEFINITION.kind, reconciler.namespace, meta["name"],
                      {"metadata": {"annotations": {KEYS_ANNOTATION: digest}}})
     return True
 

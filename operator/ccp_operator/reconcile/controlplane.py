@@ -14,8 +14,7 @@ from typing import Any
 
 from .. import conditions, dependencies, placement, releases, workloads
 from ..api import API_VERSION
-from ..api.kinds import INFRASTRUCTURE
-from ..errors import InvalidSpec, WaitingForResource
+from ..errors import InvalidSpec, WaitingForResource, require_odd
 from ..kube.client import Kube
 from ..services import catalog
 from . import status as status_writer
@@ -26,22 +25,20 @@ KIND, PLURAL = "OpenStackControlPlane", "openstackcontrolplanes"
 PARENT_GENERATION = "ccp.openstack.org/parent-generation"
 SHARED_FIELDS = ("release", "images", "debug")
 DEFAULTED_FIELDS = ("workers",)  # given to every service that sets none of its own
-INFRASTRUCTURE_BY_KIND = {module.KIND: module for module in INFRASTRUCTURE}
 
 
 def children() -> list[tuple[str, str, str]]:
     """(kind, spec section, plural) of every child in bring-up order: the quorum services first,
     then the OpenStack services; an infrastructure kind that itself waits for a service (Ceph's
     radosgw for keystone) comes just before the first service that uses it."""
-    late = {module.KIND: module for module in INFRASTRUCTURE if module.NEEDS}
-    result = [(module.KIND, module.KIND.lower(), module.PLURAL) for module in INFRASTRUCTURE
-              if module.KIND not in late]
+    late = {kind.kind: kind for kind in catalog.INFRASTRUCTURE if kind.needs}
+    result = [(kind.kind, kind.section, kind.plural) for kind in catalog.INFRASTRUCTURE if kind.kind not in late]
     for definition in catalog.SERVICES:
-        for kind in [kind for kind in late if kind in definition.needs]:
-            module = late.pop(kind)
-            result.append((module.KIND, module.KIND.lower(), module.PLURAL))
+        for name in [name for name in late if name in definition.needs]:
+            kind = late.pop(name)
+            result.append((kind.kind, kind.section, kind.plural))
         result.append((definition.kind, catalog.section(definition), definition.plural))
-    return result + [(module.KIND, module.KIND.lower(), module.PLURAL) for module in late.values()]
+    return result + [(kind.kind, kind.section, kind.plural) for kind in late.values()]
 
 
 def child_spec(plane_spec: dict[str, Any], kind: str, section: str) -> dict[str, Any]:
@@ -50,7 +47,7 @@ def child_spec(plane_spec: dict[str, Any], kind: str, section: str) -> dict[str,
     selector = placement.merged_node_selector(plane_spec.get("nodeSelector"), spec.get("nodeSelector"))
     if selector:
         spec["nodeSelector"] = selector
-    shared = SHARED_FIELDS if kind in catalog.BY_KIND else INFRASTRUCTURE_BY_KIND[kind].PLANE_FIELDS
+    shared = SHARED_FIELDS if kind in catalog.BY_KIND else catalog.INFRASTRUCTURE_BY_KIND[kind].plane_fields
     for field in shared:
         if field in plane_spec:
             spec[field] = copy.deepcopy(plane_spec[field])
@@ -104,16 +101,8 @@ class ControlPlaneReconciler(Reconciler):
     kind = KIND
 
     def validate(self) -> None:
-        for module in INFRASTRUCTURE:
-            section = module.KIND.lower()
-            value: Any = self.spec.get(section) or {}
-            for part in module.QUORUM_FIELD.split("."):
-                value = (value or {}).get(part) if isinstance(value, dict) else None
-            replicas = module.DEFAULT_REPLICAS if value is None else value
-            if replicas % 2 == 0:
-                raise InvalidSpec(f"spec.{section}.{module.QUORUM_FIELD}",
-                                  f"{replicas} members cannot keep a majority when half of them fail; "
-                                  "use an odd number (1, 3, 5, ...)")
+        for kind in catalog.INFRASTRUCTURE:
+            require_odd(f"spec.{kind.section}.{kind.quorum_field}", kind.member_count(self.spec.get(kind.section) or {}))
 
     def reconcile(self) -> Outcome:
         self.validate()

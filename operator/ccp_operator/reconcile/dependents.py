@@ -16,7 +16,6 @@ from typing import Any
 
 from .. import conditions, dependencies
 from ..api import API_VERSION
-from ..api.kinds import INFRASTRUCTURE
 from ..hashing import short_hash
 from ..kube.client import Kube
 from ..services import catalog
@@ -27,7 +26,7 @@ WAKE_ANNOTATION = "ccp.openstack.org/{kind}-ready"
 
 def dependent_kinds(kind: str) -> list[str]:
     return ([definition.kind for definition in catalog.SERVICES if kind in definition.needs]
-            + [module.KIND for module in INFRASTRUCTURE if kind in module.DEPENDENCIES])
+            + [infrastructure.kind for infrastructure in catalog.INFRASTRUCTURE if kind in infrastructure.dependencies])
 
 
 def users(kube: Kube, namespace: str, kind: str, name: str) -> list[tuple[str, dict[str, Any]]]:

@@ -14,9 +14,8 @@ SERVICE = "etcd"
 
 
 class EtcdReconciler(MembersReconciler):
-    kind = etcd.KIND
+    definition = etcd.DEFINITION
     service = SERVICE
-    default_replicas = etcd.DEFAULT_REPLICAS
     default_storage = etcd.DEFAULT_STORAGE
 
     def validate(self) -> None:

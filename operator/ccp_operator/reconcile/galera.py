@@ -39,9 +39,8 @@ def etcd_settings(endpoint: dict[str, Any]) -> dict[str, Any]:
 
 
 class GaleraReconciler(MembersReconciler):
-    kind = galera.KIND
+    definition = galera.DEFINITION
     service = SERVICE
-    default_replicas = galera.DEFAULT_REPLICAS
     default_storage = galera.DEFAULT_STORAGE
 
     @property
@@ -84,7 +83,7 @@ class GaleraReconciler(MembersReconciler):
 
     def etcd_endpoint(self) -> dict[str, Any]:
         """The endpoint the Etcd in use publishes (Waiting until it is Ready)."""
-        return dependencies.resolve(self.kube, self.namespace, self.spec, galera.DEPENDENCIES, self.owner.name)["Etcd"]
+        return dependencies.resolve(self.kube, self.namespace, self.spec, galera.DEFINITION.dependencies, self.owner.name)["Etcd"]
 
     def _etcd_volume(self, etcd_endpoint: dict[str, Any]) -> tuple[list[dict], list[dict]]:
         if not etcd_endpoint.get("tls"):

@@ -10,10 +10,6 @@ from typing import Any, Callable
 
 from ..kube.client import Kube
 from ..services import catalog
-from ..services import ceph as ceph_kind
-from ..services import etcd as etcd_kind
-from ..services import galera as galera_kind
-from ..services import rabbitmq as rabbitmq_kind
 from ..services.base import ServiceDefinition
 from . import ceph, galera, rabbitmq
 from .base import Event, Reconciler
@@ -41,6 +37,11 @@ class KindHandlers:
     observer: Observer | None = None
 
 
+def infrastructure(reconciler: type[Reconciler], observer: Observer | None = None) -> KindHandlers:
+    """An infrastructure kind: its reconciler class names its declaration."""
+    return KindHandlers(reconciler.definition.kind, reconciler.definition.plural, reconciler, observer)
+
+
 def service(definition: ServiceDefinition) -> KindHandlers:
     return KindHandlers(definition.kind, definition.plural,
                         lambda kube, body: ServiceReconciler(kube, definition, body))
@@ -48,12 +49,9 @@ def service(definition: ServiceDefinition) -> KindHandlers:
 
 KINDS: tuple[KindHandlers, ...] = (
     KindHandlers(CONTROL_PLANE_KIND, CONTROL_PLANE_PLURAL, ControlPlaneReconciler),
-    KindHandlers(etcd_kind.KIND, etcd_kind.PLURAL, EtcdReconciler),
-    KindHandlers(galera_kind.KIND, galera_kind.PLURAL, galera.GaleraReconciler,
-                 Observer("observe_cluster", 15.0, galera.observe)),
-    KindHandlers(rabbitmq_kind.KIND, rabbitmq_kind.PLURAL, rabbitmq.RabbitMQReconciler,
-                 Observer("observe_brokers", 30.0, rabbitmq.observe)),
-    KindHandlers(ceph_kind.KIND, ceph_kind.PLURAL, ceph.CephReconciler,
-                 Observer("observe_cluster", 30.0, ceph.observe)),
+    infrastructure(EtcdReconciler),
+    infrastructure(galera.GaleraReconciler, Observer("observe_cluster", 15.0, galera.observe)),
+    infrastructure(rabbitmq.RabbitMQReconciler, Observer("observe_brokers", 30.0, rabbitmq.observe)),
+    infrastructure(ceph.CephReconciler, Observer("observe_cluster", 30.0, ceph.observe)),
     *(service(definition) for definition in catalog.SERVICES),
 )

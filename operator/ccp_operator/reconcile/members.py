@@ -1,4 +1,4 @@
-"""What the quorum services (Galera, RabbitMQ) share: an odd member count, and members as a
+"""What the quorum services (etcd, Galera, RabbitMQ) share: an odd member count, and members as a
 StatefulSet with a peers Service, a client Service and a disruption budget."""
 
 from __future__ import annotations
@@ -6,20 +6,24 @@ from __future__ import annotations
 from typing import Any
 
 from .. import placement, workloads
-from ..errors import InvalidSpec, Waiting
+from ..errors import Waiting, require_odd
+from ..services.base import InfrastructureDefinition
 from .base import Reconciler
 from .service import rollout_state
 
 
 class MembersReconciler(Reconciler):
+    definition: InfrastructureDefinition  # the kind's declaration
     service = ""          # the app.kubernetes.io/name and component of the members
-    default_replicas = 3
     default_storage = ""
-    members = "members"   # what to call them in messages
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return self.definition.kind
 
     @property
     def replicas(self) -> int:
-        return self.spec.get("replicas", self.default_replicas)
+        return self.definition.member_count(self.spec)
 
     @property
     def peers_service(self) -> str:
@@ -30,9 +34,7 @@ class MembersReconciler(Reconciler):
         return f"{self.owner.name}-{self.service}"
 
     def validate(self) -> None:
-        if self.replicas % 2 == 0:
-            raise InvalidSpec("spec.replicas", f"{self.replicas} {self.members} cannot keep a majority when half of "
-                                               "them fail; use an odd number (1, 3, 5, ...)")
+        require_odd(f"spec.{self.definition.quorum_field}", self.replicas, self.definition.members)
 
     def apply_members(self, *, image: str, containers: list[dict[str, Any]], volumes: list[dict[str, Any]],
                       inputs: str, peer_ports: dict[str, int], client_ports: dict[str, int] | None,
@@ -71,7 +73,7 @@ class MembersReconciler(Reconciler):
             storage=spec.get("storage") or {"size": self.default_storage}))
         state = rollout_state(live, self.replicas)
         if not state["done"]:
-            raise Waiting("RollingOut", f"waiting for {self.kind} {self.members}: "
+            raise Waiting("RollingOut", f"waiting for {self.kind} {self.definition.members}: "
                                         f"{state['ready']}/{self.replicas} ready", soon=True)
         return {service: {"replicas": self.replicas, "readyReplicas": state["ready"],
                           "updatedReplicas": state["updated"], "image": image}}

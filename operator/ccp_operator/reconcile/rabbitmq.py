@@ -51,11 +51,9 @@ def definitions(admin_password: str, user_passwords: dict[str, str], replication
 
 
 class RabbitMQReconciler(MembersReconciler):
-    kind = rabbitmq.KIND
+    definition = rabbitmq.DEFINITION
     service = SERVICE
-    default_replicas = rabbitmq.DEFAULT_REPLICAS
     default_storage = rabbitmq.DEFAULT_STORAGE
-    members = "brokers"
 
     @property
     def peers_service(self) -> str:

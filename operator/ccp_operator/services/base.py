@@ -193,3 +193,33 @@ class ServiceDefinition:
     @property
     def single_component(self) -> bool:
         return len(self.components) == 1 and self.components[0].key == ""
+
+
+@dataclass(frozen=True)
+class InfrastructureDefinition:
+    """A stateful kind the OpenStack services stand on (etcd, Galera, RabbitMQ, Ceph): members
+    with volumes and a quorum, a spec section of its own (api/sections.py), its own reconciler."""
+
+    kind: str                              # "Galera"
+    plural: str
+    short_names: tuple[str, ...]
+    description: str
+    default_replicas: int
+    quorum_field: str = "replicas"         # the member count that must be odd (a path in its section)
+    members: str = "members"               # what to call its members in messages
+    needs: tuple[str, ...] = ()            # kinds of OpenStack services it waits for
+    dependencies: tuple[str, ...] = ()     # every kind whose endpoint it reads
+    plane_fields: tuple[str, ...] = ()     # fields of the control plane it takes as its own
+
+    @property
+    def section(self) -> str:
+        """Its section name in the OpenStackControlPlane spec."""
+        return self.kind.lower()
+
+    def member_count(self, section: dict[str, Any]) -> int:
+        """The member count `section` (its own spec, or its section of the control plane) asks for."""
+        value: Any = section
+        for part in self.quorum_field.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        return self.default_replicas if value is None else value
+

@@ -21,25 +21,22 @@ backups, and nova disks live in RBD pools.
 
 from __future__ import annotations
 
-from ..api import schema as s
-from ..releases import DEFAULT_RELEASE
 from . import catalog
-from .base import CephClient, ConfigFile
+from .base import KEYSTONE, CephClient, ConfigFile, InfrastructureDefinition
 
-KIND, PLURAL, SHORT_NAMES = "Ceph", "cephs", ("ccpceph",)
-DESCRIPTION = ("Ceph monitors, managers and radosgw, RBD pools and one cephx user per OpenStack service; "
-               "or an external Ceph cluster.")
 IMAGE = "quay.io/ceph/ceph:v19.2.3"
 MON_V2_PORT, MON_V1_PORT = 3300, 6789
 MGR_METRICS_PORT = 9283
 RGW_PORT = 8080
 MANAGED, EXTERNAL = "managed", "external"
 DEFAULT_MONITORS, DEFAULT_MANAGERS, DEFAULT_RADOSGW = 3, 2, 3
-DEFAULT_REPLICAS = DEFAULT_MONITORS
-QUORUM_FIELD = "monitors.replicas"  # the member count that must be odd
-NEEDS = ("Keystone",)  # radosgw authenticates users with keystone
-DEPENDENCIES = NEEDS  # every kind whose endpoint it reads
-PLANE_FIELDS = ("release", "images")  # the control plane's fields it takes: radosgw's registration is a Kolla Job
+DEFINITION = InfrastructureDefinition(
+    kind="Ceph", plural="cephs", short_names=("ccpceph",), default_replicas=DEFAULT_MONITORS,
+    description="Ceph monitors, managers and radosgw, RBD pools and one cephx user per OpenStack service; "
+                "or an external Ceph cluster.",
+    quorum_field="monitors.replicas", members="monitors",
+    needs=(KEYSTONE,), dependencies=(KEYSTONE,),  # radosgw authenticates users with keystone
+    plane_fields=("release", "images"))  # radosgw's registration is a Kolla Job of the plane's release
 DEFAULT_POOL_SIZE = 3
 MON_STORAGE = "20Gi"
 MON_CPU, MON_MEMORY = "1", "2Gi"
@@ -108,61 +105,3 @@ def libvirt_secret_xml(uuid: str, user: str) -> str:
             f"  <usage type='ceph'>\n    <name>client.{user} secret</name>\n  </usage>\n</secret>\n")
 
 
-def _daemons(description: str, replicas: int, cpu: str, memory: str, *, minimum: int = 1,
-             dedicated: bool | None = None) -> s.Schema:
-    properties: dict[str, s.Schema] = {
-        "replicas": s.integer("Number of pods.", minimum=minimum, maximum=9, default=replicas),
-        "resources": s.RESOURCES,
-    }
-    if dedicated is not None:
-        properties["dedicated"] = s.boolean(
-            "Run at most one pod per node, on nodes no other dedicated component uses.", default=dedicated)
-    return s.obj(f"{description} Default requests: {cpu} CPU, {memory} memory.", properties, default={})
-
-
-def section() -> dict[str, s.Schema]:
-    monitors = _daemons("Ceph monitors, one per node, each with a stable address and a volume.",
-                        DEFAULT_MONITORS, MON_CPU, MON_MEMORY, dedicated=True)
-    monitors["properties"]["storage"] = s.obj("The monitor's persistent volume.", {
-        "size": s.string("Size of each monitor's volume.", default=MON_STORAGE, pattern=r"^[0-9]+(Mi|Gi|Ti)$"),
-        "storageClassName": s.string("Storage class of the volumes (default: the cluster's default class)."),
-    }, default={})
-    radosgw = _daemons("radosgw (Swift and S3 API, keystone authentication) on the monitor nodes; 0 disables it.",
-                       DEFAULT_RADOSGW, RGW_CPU, RGW_MEMORY, minimum=0)
-    radosgw["properties"]["loadBalancer"] = s.LOAD_BALANCER
-    pool_names = {role: s.string(f"Name of the {role} pool.", default=role, pattern=r"^[A-Za-z0-9_.\-]+$",
-                                 maxLength=63) for role in POOL_ROLES}
-    secret_name = s.string("Secret name.", pattern=s.DNS_LABEL_PATTERN, maxLength=253)
-    rook = s.obj("A Rook CephCluster: its mon-endpoints ConfigMap and one CephClient Secret per service.", {
-        "namespace": s.string("The CephCluster's namespace.", pattern=s.DNS_LABEL_PATTERN, maxLength=63),
-        "monEndpointsConfigMap": s.string("Rook's mon-endpoints ConfigMap.", default="rook-ceph-mon-endpoints",
-                                          pattern=s.DNS_LABEL_PATTERN, maxLength=253),
-        "clientSecrets": s.obj("Secret of the CephClient of each service (Rook names them "
-                               "rook-ceph-client-<client>, holding the key under the client's name).",
-                               {user: secret_name for user in CLIENTS}, required=list(CLIENTS)),
-    }, required=["namespace", "clientSecrets"])
-    external = s.obj("An existing Ceph cluster; nothing is deployed. Give exactly one of rook and secret.", {
-        "rook": rook,
-        "secret": s.string("Secret in this namespace with ceph.conf and ceph.client.<user>.keyring for the "
-                           "users " + ", ".join(CLIENTS) + ".", pattern=s.DNS_LABEL_PATTERN, maxLength=253),
-    }, **{"x-kubernetes-validations": [{"rule": "has(self.rook) != has(self.secret)",
-                                        "message": "give exactly one of rook and secret"}]})
-    return {
-        "release": {**s.RELEASE, "default": DEFAULT_RELEASE,
-                    "description": "OpenStack release of the Job registering radosgw in keystone."},
-        "images": s.IMAGES,
-        "mode": s.string("managed: deploy monitors, managers and radosgw; external: use an existing cluster.",
-                         enum=[MANAGED, EXTERNAL], default=MANAGED),
-        "image": s.string("Ceph container image.", minLength=1, maxLength=512),
-        "nodeSelector": s.string_map("Labels the nodes of the Ceph daemons must carry."),
-        "monitors": monitors,
-        "managers": _daemons("Ceph managers (one active, the others standby) on the monitor nodes.",
-                             DEFAULT_MANAGERS, MGR_CPU, MGR_MEMORY),
-        "radosgw": radosgw,
-        "poolSize": s.integer("Replicas of every object in the OpenStack pools.", minimum=1, maximum=7,
-                              default=DEFAULT_POOL_SIZE),
-        "pools": s.obj("Pool names by role.", pool_names, default={}),
-        "external": external,
-        "identityRef": s.reference("The Keystone radosgw authenticates users with "
-                                   "(default: the one of the same name)."),
-    }

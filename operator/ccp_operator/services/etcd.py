@@ -10,18 +10,14 @@ resource only publishes the endpoints and the client Secret.
 
 from __future__ import annotations
 
-from ..api import schema as s
+from .base import InfrastructureDefinition
 
-KIND, PLURAL, SHORT_NAMES = "Etcd", "etcds", ("ccpetcd",)
-DESCRIPTION = "An etcd cluster for the Galera agents and cinder's coordination, or an external one."
+DEFINITION = InfrastructureDefinition(
+    kind="Etcd", plural="etcds", short_names=("ccpetcd",), default_replicas=3,
+    description="An etcd cluster for the Galera agents and cinder's coordination, or an external one.")
 CLIENT_PORT = 2379
 PEER_PORT = 2380
 METRICS_PORT = 2381
-DEFAULT_REPLICAS = 3
-QUORUM_FIELD = "replicas"  # the member count that must be odd
-NEEDS: tuple[str, ...] = ()  # kinds of OpenStack services it waits for
-DEPENDENCIES: tuple[str, ...] = ()  # every kind whose endpoint it reads
-PLANE_FIELDS: tuple[str, ...] = ()  # fields of the control plane it takes as its own
 DEFAULT_STORAGE = "10Gi"
 CPU, MEMORY = "500m", "1Gi"
 # A full backend stops every write: keep well above what member reports and leases ever need.
@@ -29,21 +25,6 @@ QUOTA_BACKEND_BYTES = 2 * 1024**3
 DATA_DIR = "/var/lib/etcd"
 # The keys of an external etcd's client Secret (the kubernetes.io/tls layout plus the CA).
 CLIENT_SECRET_KEYS = ("ca.crt", "tls.crt", "tls.key")
-
-EXTERNAL = s.obj("Use an existing etcd instead of deploying one.", {
-    "endpoints": {"type": "array", "minItems": 1, "maxItems": 9, "description": "Client endpoints as host:port.",
-                  "items": s.string("host:port", pattern=r"^[A-Za-z0-9.\-\[\]:]+:[0-9]{1,5}$")},
-    "clientSecret": s.string("Secret with ca.crt, tls.crt and tls.key for TLS client authentication "
-                             "(omit for plain HTTP).", pattern=s.DNS_LABEL_PATTERN, maxLength=253),
-}, required=["endpoints"])
-
-
-def section() -> dict:
-    properties = s.members_section(DESCRIPTION, DEFAULT_REPLICAS, DEFAULT_STORAGE, "The member's persistent volume.",
-                                   None, dedicated=False)
-    properties["external"] = EXTERNAL
-    return properties
-
 
 def command(*, instance: str, namespace: str, peers_service: str, replicas: int) -> list[str]:
     """The member's etcd command line; $(POD_NAME) is expanded by the kubelet."""

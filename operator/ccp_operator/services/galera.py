@@ -8,8 +8,7 @@ only the writer, through a small HAProxy tier whose router follows the writer ke
 
 from __future__ import annotations
 
-from ..api import schema as s
-from .base import ConfigFile
+from .base import ConfigFile, InfrastructureDefinition
 
 PORT = 3306
 REPLICATION_PORT = 4567
@@ -19,16 +18,13 @@ HEALTH_PORT = 9200  # the agent's /ready and /live
 # The mysql user of the image (the official MariaDB image's uid, kept by images/galera): the
 # members run as it, and it owns their volumes.
 MYSQL_UID = 999
-KIND, PLURAL, SHORT_NAMES = "Galera", "galeras", ("gal",)
-DESCRIPTION = "A Galera (MariaDB) cluster: the OpenStack state database, with one writer behind HAProxy."
+DEFINITION = InfrastructureDefinition(
+    kind="Galera", plural="galeras", short_names=("gal",), default_replicas=3,
+    description="A Galera (MariaDB) cluster: the OpenStack state database, with one writer behind HAProxy.",
+    dependencies=("Etcd",))  # its agents elect the writer in etcd
 CONFIG_TEMPLATE = "galera/galera.cnf.j2"
 ROOT_PASSWORD_KEY = "root-password"
 SST_PASSWORD_KEY = "sst-password"
-DEFAULT_REPLICAS = 3
-QUORUM_FIELD = "replicas"  # the member count that must be odd
-NEEDS: tuple[str, ...] = ()  # kinds of OpenStack services it waits for
-DEPENDENCIES = ("Etcd",)  # every kind whose endpoint it reads: its agents elect the writer in etcd
-PLANE_FIELDS: tuple[str, ...] = ()  # fields of the control plane it takes as its own
 DEFAULT_STORAGE = "100Gi"
 # Sized for a 1000-node cloud: every API worker and conductor holds a pool of connections.
 MAX_CONNECTIONS = 8192
@@ -61,30 +57,6 @@ HAPROXY_REPLICAS = 2
 HAPROXY_CPU, HAPROXY_MEMORY = "500m", "256Mi"
 SIZE_PATTERN = r"^[1-9][0-9]*[KMG]$"  # MariaDB's and Galera's size suffixes
 MEMBER_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?-galera-[0-9]+$"
-
-
-def section() -> dict:
-    properties = s.members_section(DESCRIPTION, DEFAULT_REPLICAS, DEFAULT_STORAGE, "The member's persistent volume.",
-                                   "MariaDB option file lines layered after the rendered galera.cnf.")
-    properties["etcdRef"] = s.reference("The Etcd whose cluster holds the agents' state (default: the one of "
-                                        "the same name; it may point at an external etcd).")
-    properties["forceBootstrap"] = s.string(
-        "After a full outage: the member (pod name) to bootstrap from, overriding the agents' choice of the "
-        "most advanced one. Only for an operator who knows better; clear it once the cluster runs.",
-        pattern=MEMBER_NAME_PATTERN, maxLength=63)
-    properties["bufferPoolSize"] = s.string(
-        "InnoDB buffer pool of each member (the reference architecture's database nodes hold the working set "
-        "in memory; a lab sets a few hundred MiB).", pattern=SIZE_PATTERN, default=BUFFER_POOL_SIZE)
-    properties["gcacheSize"] = s.string(
-        "Write-set cache of each member, on its volume: how far behind a restarted member may be and still "
-        "catch up by IST rather than a full copy.", pattern=SIZE_PATTERN, default=GCACHE_SIZE)
-    properties["haproxy"] = s.obj("The writer endpoint: HAProxy pods that route every client to the writer.", {
-        "replicas": s.integer("HAProxy pods (two or more, so the endpoint survives a node).", minimum=2, maximum=16,
-                              default=HAPROXY_REPLICAS),
-        "image": s.string("HAProxy image.", minLength=1, maxLength=512),
-        "resources": s.RESOURCES,
-    }, default={})
-    return properties
 
 
 CONFIG_FILE = ConfigFile("galera.cnf", CONFIG_TEMPLATE, "/etc/mysql/conf.d/galera.cnf")

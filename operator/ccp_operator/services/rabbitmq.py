@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import re
 
-from ..api import schema as s
 from . import catalog
-from .base import ConfigFile, Messaging
+from .base import ConfigFile, InfrastructureDefinition, Messaging
 
 # The official image's rabbitmq user (and group), which this project's image keeps: the pods run
 # as it, and it owns the data volumes.
@@ -33,16 +32,12 @@ PORT = 5672
 MANAGEMENT_PORT = 15672
 EPMD_PORT = 4369
 DISTRIBUTION_PORT = 25672
-KIND, PLURAL, SHORT_NAMES = "RabbitMQ", "rabbitmqs", ("rmq",)
-DESCRIPTION = "A RabbitMQ cluster for OpenStack RPC and notifications (only notifications replicated)."
+DEFINITION = InfrastructureDefinition(
+    kind="RabbitMQ", plural="rabbitmqs", short_names=("rmq",), default_replicas=3, members="brokers",
+    description="A RabbitMQ cluster for OpenStack RPC and notifications (only notifications replicated).")
 CONFIG_TEMPLATE = "rabbitmq/rabbitmq.conf.j2"
 RPC_VHOST = "openstack"
 NOTIFICATIONS_VHOST = "notifications"
-DEFAULT_REPLICAS = 3
-QUORUM_FIELD = "replicas"  # the member count that must be odd
-NEEDS: tuple[str, ...] = ()  # kinds of OpenStack services it waits for
-DEPENDENCIES: tuple[str, ...] = ()  # every kind whose endpoint it reads
-PLANE_FIELDS: tuple[str, ...] = ()  # fields of the control plane it takes as its own
 DEFAULT_STORAGE = "20Gi"
 CPU, MEMORY = "4", "16Gi"
 DEFAULT_BROKER_VERSION = "4.1"
@@ -116,19 +111,6 @@ def permissions(user: str) -> list[dict]:
         result.append({"user": user, "vhost": NOTIFICATIONS_VHOST, "configure": own, "write": own,
                        "read": f"^{re.escape(user)}$"})
     return result
-
-
-def section() -> dict:
-    properties = s.members_section(DESCRIPTION, DEFAULT_REPLICAS, DEFAULT_STORAGE,
-                                   "The broker's persistent volume (quorum queue data and node state).",
-                                   "rabbitmq.conf lines appended after the rendered ones (later keys win).")
-    properties["brokerVersion"] = s.string(
-        "RabbitMQ major.minor the brokers run; it picks the default image and the settings of that generation "
-        "(set it to match a custom image).", pattern=BROKER_VERSION_PATTERN, default=DEFAULT_BROKER_VERSION)
-    properties["notificationReplication"] = s.string(
-        "How notification queues are replicated: quorum queues (default), classic mirroring (3.x brokers only), "
-        "or none. RPC queues are never replicated.", enum=[QUORUM, MIRRORED, NONE], default=QUORUM)
-    return properties
 
 
 CONFIG_FILE = ConfigFile("rabbitmq.conf", CONFIG_TEMPLATE, "/etc/rabbitmq/rabbitmq.conf")
