@@ -16,7 +16,7 @@ ENDPOINTS = {
     "RabbitMQ": {"hosts": [f"cloud-rabbitmq-{i}.cloud-rabbitmq-nodes.openstack.svc" for i in range(3)],
                  "port": 5672, "rpcVhost": "openstack", "notificationsVhost": "notifications",
                  "notificationsTransportOptions": "rabbit_quorum_queue=true", "brokerVersion": "4.1",
-                 "userSecrets": {}},
+                 "adminSecret": "cloud-rabbitmq-admin", "userSecrets": {}},
     "Memcached": {"servers": [f"cloud-memcached-{i}.cloud-memcached.openstack.svc:11211" for i in range(3)]},
     "Keystone": {"internalURL": "http://cloud-keystone.openstack.svc:5000", "publicURL": "http://10.0.0.10:5000",
                  "region": "RegionOne", "adminSecret": "cloud-keystone-credentials",

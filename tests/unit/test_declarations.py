@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import pytest
 
+from ccp_operator import endpoints
+from ccp_operator.api import kinds
 from ccp_operator.reconcile.service import credential_keys
 from ccp_operator.services import catalog, ceph, rabbitmq
 from ccp_operator.services.base import CEPH, KEYSTONE, RABBITMQ
+from support.rendering import ENDPOINTS
 
 
 @pytest.mark.parametrize("definition", catalog.SERVICES, ids=lambda d: d.name)
@@ -37,3 +40,31 @@ def test_a_step_acting_as_keystones_admin_belongs_to_a_service_that_waits_for_ke
             assert KEYSTONE in definition.needs, step.name
         for _, password in step.secret_env:
             assert password in credential_keys(definition), (step.name, password)
+
+
+def contract_of(kind: str) -> type:
+    if kind in endpoints.INFRASTRUCTURE:
+        return endpoints.INFRASTRUCTURE[kind]
+    return endpoints.SERVICES[catalog.BY_KIND[kind].publishes]
+
+
+@pytest.mark.parametrize("kind", sorted(ENDPOINTS))
+def test_the_tests_realistic_endpoints_keep_the_providers_contracts(kind):
+    assert endpoints.check(contract_of(kind), ENDPOINTS[kind]) == []
+
+
+def test_a_broken_contract_is_named():
+    galera = {key: value for key, value in ENDPOINTS["Galera"].items() if key != "clientImage"}
+    assert endpoints.check(endpoints.GaleraEndpoint, {**galera, "hostname": "x"}) == [
+        "GaleraEndpoint without clientImage", "GaleraEndpoint has no field hostname"]
+
+
+def test_the_status_schema_of_each_kind_is_its_contract():
+    for crd in kinds.all_crds():
+        kind = crd["spec"]["names"]["kind"]
+        if kind == "OpenStackControlPlane":
+            continue
+        schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["status"]["properties"]
+        required, optional = endpoints.fields(contract_of(kind))
+        assert set(schema["endpoint"]["properties"]) == required | optional, kind
+        assert set(schema["endpoint"].get("required", [])) == required, kind

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from ccp_galera_agent import contract
+from ccp_galera_agent.agent import Config
 from ccp_operator.errors import InvalidSpec
 from ccp_operator.reconcile.etcd import EtcdReconciler
 from ccp_operator.reconcile.galera import GaleraReconciler
@@ -84,3 +88,22 @@ def test_the_summary_names_the_writer_and_only_a_real_failover():
     assert after["members"][0] == {"name": "db-galera-0", "state": "Down", "role": "standby"}
     assert after["lastFailoverTime"] == "2026-09-21T14:13:20Z"
     assert after["lastFailover"] == "db-galera-0 -> db-galera-1"
+
+
+def test_the_agent_reads_the_agent_json_the_operator_writes(tmp_path):
+    """One contract on both sides (ccp_galera_agent/contract.py): the file the operator renders
+    is the file the agent loads, and a field the agent does not know is refused at its start."""
+    reconciler = GaleraReconciler(None, body("Galera", {}))
+    config = dict(reconciler.agent_config({"endpoints": ["e-0:2379"], "tls": False}))
+    assert contract.problems(contract.AgentConfig, config) == []
+    for name in ("root_password_file", "sst_password_file"):  # the mounted Secrets, here files
+        (tmp_path / name).write_text("secret\n")
+        config[name] = str(tmp_path / name)
+    path = tmp_path / contract.AGENT_CONFIG
+    path.write_text(json.dumps({**config, "name": "db-galera-1"}))
+    loaded = Config.from_file(path)
+    assert (loaded.prefix, loaded.writer_ttl, loaded.health_port) == (config["prefix"], galera.WRITER_TTL,
+                                                                     galera.HEALTH_PORT)
+    path.write_text(json.dumps({**config, "name": "db-galera-1", "writer_tll": 6}))
+    with pytest.raises(ValueError, match="unknown writer_tll"):
+        Config.from_file(path)

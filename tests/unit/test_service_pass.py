@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ccp_operator import conditions
+from ccp_operator import conditions, endpoints
 from ccp_operator.api import API_VERSION
 from ccp_operator.errors import Waiting
 from ccp_operator.reconcile import status as status_writer
@@ -105,6 +105,8 @@ def test_a_service_reaches_ready_through_its_steps_and_then_writes_nothing(defin
         assert len(outcome.endpoint["servers"]) == definition.components[0].replicas
     elif definition.endpoints:
         assert set(outcome.endpoint["internalURLs"]) == {e.service_type for e in definition.endpoints}
+    if outcome.endpoint is not None:
+        assert endpoints.check(endpoints.SERVICES[definition.publishes], outcome.endpoint) == []
     kube.requests.clear()
     body = kube.get(API_VERSION, definition.kind, NAMESPACE, INSTANCE)
     ServiceReconciler(kube, definition, body).reconcile()

@@ -1,7 +1,7 @@
 """The agent's life beside one member: find its position, agree on how to start, start mysqld,
 then report, elect and fence every second until mysqld ends.
 
-Keys under the cluster's prefix in etcd:
+Keys under the cluster's prefix in etcd (contract.py):
   members/<name>   this member's Report (JSON), under a lease: it expires when the agent dies
   writer           the writer's name, under the writer's lease (see election.py)
 """
@@ -22,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from . import contract
 from .election import WriterLease
 from .etcd import EtcdSettings, MultiEndpointClient
 from .mysql import Mysqld
@@ -67,8 +68,12 @@ class Config:
 
     @classmethod
     def from_file(cls, path: Path) -> "Config":
-        """The operator's agent.json; passwords may come from files (mounted Secrets)."""
+        """The operator's agent.json (contract.AgentConfig); passwords may come from files
+        (mounted Secrets)."""
         data = json.loads(path.read_text())
+        problems = contract.problems(contract.AgentConfig, data)
+        if problems:
+            raise ValueError(f"{path}: {', '.join(problems)}")
         data["datadir"] = Path(data["datadir"])
         data["etcd"] = EtcdSettings.from_config(data["etcd"])
         if data.get("force_bootstrap_file"):
@@ -138,12 +143,12 @@ class Agent:
             self.report_lease = self.etcd.lease(REPORT_TTL)
         else:
             self.report_lease.refresh()
-        self.etcd.put(f"{self.prefix}/members/{self.config.name}", json.dumps(report.to_json()),
+        self.etcd.put(contract.key(self.prefix, contract.MEMBERS + self.config.name), json.dumps(report.to_json()),
                       lease=self.report_lease)
 
     def reports(self) -> dict[str, Report]:
         result = {}
-        for value, meta in self.etcd.get_prefix(f"{self.prefix}/members/"):
+        for value, meta in self.etcd.get_prefix(contract.key(self.prefix, contract.MEMBERS)):
             report = Report.from_json(json.loads(value))
             result[report.member] = report
         return result

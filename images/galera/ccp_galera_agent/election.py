@@ -24,6 +24,8 @@ from etcd3gw.client import Etcd3Client
 from etcd3gw.lease import Lease
 from etcd3gw.utils import _encode
 
+from . import contract
+
 
 class WriterLease:
     def __init__(self, client: Etcd3Client, prefix: str, member: str, ttl: int = 6, margin: float = 2.0,
@@ -31,8 +33,8 @@ class WriterLease:
         if margin >= ttl:
             raise ValueError("the fencing margin must be shorter than the lease")
         self.client = client
-        self.key = f"{prefix.rstrip('/')}/writer"
-        self.changes_key = f"{prefix.rstrip('/')}/writer-changed"
+        self.key = contract.key(prefix, contract.WRITER)
+        self.changes_key = contract.key(prefix, contract.WRITER_CHANGED)
         self.member = member
         self.ttl = ttl
         self.margin = margin

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from etcd3gw.client import Etcd3Client
 
+from . import contract
 from .etcd import EtcdSettings, MultiEndpointClient
 
 log = logging.getLogger("ccp_galera_router")
@@ -45,7 +46,7 @@ class HAProxyAdmin:
 class Router:
     def __init__(self, etcd: Etcd3Client, prefix: str, admin: HAProxyAdmin, backend: str, servers: list[str]):
         self.etcd = etcd
-        self.key = f"{prefix.rstrip('/')}/writer"
+        self.key = contract.key(prefix, contract.WRITER)
         self.admin = admin
         self.backend = backend
         self.servers = servers
@@ -89,12 +90,17 @@ class Router:
 
 
 def main() -> int:
-    """ccp-galera-router CONFIG.json: keys etcd (as the agent's), prefix, admin_socket, backend, servers."""
+    """ccp-galera-router CONFIG.json (contract.RouterConfig): etcd (as the agent's), prefix, admin_socket,
+    backend, servers."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if len(sys.argv) != 2:
         print(main.__doc__, file=sys.stderr)
         return 2
     config = json.loads(Path(sys.argv[1]).read_text())
+    problems = contract.problems(contract.RouterConfig, config)
+    if problems:
+        print(f"{sys.argv[1]}: {', '.join(problems)}", file=sys.stderr)
+        return 2
     router = Router(MultiEndpointClient(EtcdSettings.from_config(config["etcd"])), config["prefix"],
                     HAProxyAdmin(config["admin_socket"]), config["backend"], list(config["servers"]))
     router.run()

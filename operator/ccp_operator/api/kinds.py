@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import endpoints
 from ..dependencies import REFERENCE_FIELDS
 from ..kube.client import ResourceType, register_type
 from . import API_VERSION
@@ -75,8 +76,7 @@ def service_crd(definition: ServiceDefinition) -> dict[str, Any]:
         description=definition.description, spec=service_spec(definition),
         status={
             "version": s.string("The release the service runs."),
-            "endpoint": {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
-                         "description": "What dependent services connect to."},
+            "endpoint": s.typed(endpoints.SERVICES[definition.publishes], "What dependent services connect to."),
             "components": {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
                            "description": "Per component: replicas, ready and updated replicas, image."},
             "upgrade": UPGRADE_STATUS,
@@ -150,8 +150,7 @@ def infrastructure_crd(definition: InfrastructureDefinition) -> dict[str, Any]:
         description=definition.description,
         spec=s.obj(f"Desired state of {definition.kind}.", SECTIONS[definition.kind]()),
         status={
-            "endpoint": {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
-                         "description": "What clients connect to."},
+            "endpoint": s.typed(endpoints.INFRASTRUCTURE[definition.kind], "What clients connect to."),
             "components": {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
                            "description": "Members: replicas, ready and updated replicas, image."},
             **INFRASTRUCTURE_STATUS.get(definition.kind, {}),

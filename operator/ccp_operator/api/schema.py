@@ -6,6 +6,7 @@ the schema exists once and every field the operator reads is validated by the AP
 
 from __future__ import annotations
 
+import typing
 from typing import Any
 
 Schema = dict[str, Any]
@@ -156,3 +157,27 @@ def status_schema(extra: dict[str, Schema] | None = None) -> Schema:
                  "description": "The operator framework's bookkeeping."},
         **(extra or {}),
     })
+
+
+def typed(contract: type, description: str) -> Schema:
+    """The structural schema of a TypedDict contract (endpoints.py): its fields' types and the
+    descriptions their Annotated types carry; NotRequired fields are optional."""
+    hints = typing.get_type_hints(contract, include_extras=True)
+    properties = {name: _typed_field(hint) for name, hint in hints.items()}
+    return obj(description, properties, required=sorted(contract.__required_keys__))
+
+
+def _typed_field(hint: Any, description: str = "") -> Schema:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is typing.NotRequired or origin is typing.Required:
+        return _typed_field(args[0], description)
+    if origin is typing.Annotated:
+        return _typed_field(args[0], args[1])
+    if typing.is_typeddict(hint):
+        return typed(hint, description or (hint.__doc__ or "").strip())
+    described = {"description": description} if description else {}
+    if origin is list:
+        return {"type": "array", "items": _typed_field(args[0]), **described}
+    if origin is dict:
+        return {"type": "object", "additionalProperties": _typed_field(args[1]), **described}
+    return {"type": {str: "string", int: "integer", bool: "boolean"}[hint], **described}

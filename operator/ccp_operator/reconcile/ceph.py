@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import dependencies, images, kolla, labels, placement, render, secrets, workloads
 from ..api import API_VERSION
+from ..endpoints import CephClientEndpoint, CephEndpoint
 from ..errors import InvalidSpec, Waiting, require_odd
 from ..hashing import short_hash
 from ..kube.client import Kube
@@ -430,16 +431,16 @@ class CephReconciler(Reconciler):
         return files
 
     def _endpoint(self, cluster: dict[str, Any], clients: dict[str, dict[str, str]],
-                  monitors: list[tuple[str, str]] | None, radosgw: str | None) -> dict[str, Any]:
-        endpoint: dict[str, Any] = {
-            "mode": ceph.EXTERNAL if self.external else ceph.MANAGED,
-            "pools": self.pools,
-            "libvirtSecretUUID": cluster["uuid"],
+                  monitors: list[tuple[str, str]] | None, radosgw: str | None) -> CephEndpoint:
+        endpoint = CephEndpoint(
+            mode=ceph.EXTERNAL if self.external else ceph.MANAGED,
+            pools=self.pools,
+            libvirtSecretUUID=cluster["uuid"],
             # The revision changes with the files, so the services using a client learn of a new key.
-            "clients": {user: {"secret": self.client_secret(user), "user": client["user"],
-                               "revision": short_hash(self.client_files(user, client, cluster))}
-                        for user, client in clients.items()},
-        }
+            clients={user: CephClientEndpoint(secret=self.client_secret(user), user=client["user"],
+                                              revision=short_hash(self.client_files(user, client, cluster)))
+                     for user, client in clients.items()},
+        )
         if monitors:
             endpoint["fsid"] = cluster["fsid"]
             endpoint["monitors"] = {mon_id: ip for mon_id, ip in monitors}

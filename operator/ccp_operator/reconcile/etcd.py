@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import images, workloads
+from ..endpoints import EtcdEndpoint
 from ..errors import InvalidSpec
 from ..services import etcd
 from .base import Outcome
@@ -32,17 +33,17 @@ class EtcdReconciler(MembersReconciler):
         self.validate()
         external = self.spec.get("external")
         if external:
-            endpoint = {"endpoints": list(external["endpoints"]), "service": external["endpoints"][0],
-                        "tls": bool(external.get("clientSecret"))}
+            endpoint = EtcdEndpoint(endpoints=list(external["endpoints"]), service=external["endpoints"][0],
+                                    tls=bool(external.get("clientSecret")))
             if external.get("clientSecret"):
                 endpoint["clientSecret"] = external["clientSecret"]
             self.step("ExternalEtcd", "Configured", lambda: None)
             return Outcome({}, endpoint, "")
         components = self.step("MembersReady", "Available", self._apply_members)
         name, ns = self.owner.name, self.namespace
-        endpoint = {"endpoints": [f"{name}-etcd-{i}.{self.peers_service}.{ns}.svc:{etcd.CLIENT_PORT}"
-                                  for i in range(self.replicas)],
-                    "service": f"{self.client_service}.{ns}.svc:{etcd.CLIENT_PORT}", "tls": False}
+        endpoint = EtcdEndpoint(endpoints=[f"{name}-etcd-{i}.{self.peers_service}.{ns}.svc:{etcd.CLIENT_PORT}"
+                                           for i in range(self.replicas)],
+                                service=f"{self.client_service}.{ns}.svc:{etcd.CLIENT_PORT}", tls=False)
         return Outcome(components, endpoint, "")
 
     def _apply_members(self) -> dict[str, Any]:

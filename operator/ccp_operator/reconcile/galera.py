@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 from .. import dependencies, dns, images, labels, placement, render, secrets, workloads
+from ..endpoints import EtcdEndpoint, GaleraEndpoint
+from ..galera_contract import AGENT_CONFIG, ROUTER_CONFIG, AgentConfig, EtcdConfig, RouterConfig
 from ..errors import InvalidSpec, Waiting
 from ..kube.client import Kube
 from ..services import galera
@@ -29,9 +31,9 @@ def haproxy_config(members: list[tuple[str, str]], bind: str,
         "max_connections": galera.HAPROXY_MAX_CONNECTIONS})
 
 
-def etcd_settings(endpoint: dict[str, Any]) -> dict[str, Any]:
+def etcd_settings(endpoint: EtcdEndpoint) -> EtcdConfig:
     """The agent's and router's `etcd` settings from an Etcd resource's published endpoint."""
-    settings: dict[str, Any] = {"endpoints": list(endpoint["endpoints"])}
+    settings = EtcdConfig(endpoints=list(endpoint["endpoints"]))
     if endpoint.get("tls"):
         settings.update(ca_file=f"{galera.ETCD_TLS_DIR}/ca.crt", cert_file=f"{galera.ETCD_TLS_DIR}/tls.crt",
                         key_file=f"{galera.ETCD_TLS_DIR}/tls.key")
@@ -72,8 +74,8 @@ class GaleraReconciler(MembersReconciler):
                                lambda: self._apply_members(root_secret, sst_secret, etcd_endpoint))
         components.update(self.step("WriterEndpointReady", "Available", lambda: self._apply_haproxy(etcd_endpoint)))
         # clientImage: the image whose mariadb client the services' database Jobs run.
-        endpoint = {"host": f"{self.client_service}.{ns}.svc", "port": galera.PORT, "adminSecret": root_secret,
-                    "adminPasswordKey": galera.ROOT_PASSWORD_KEY, "clientImage": self.image}
+        endpoint = GaleraEndpoint(host=f"{self.client_service}.{ns}.svc", port=galera.PORT, adminSecret=root_secret,
+                                  adminPasswordKey=galera.ROOT_PASSWORD_KEY, clientImage=self.image)
         return Outcome(components, endpoint, "")
 
     def _ensure_credentials(self, root_secret: str, sst_secret: str) -> None:
@@ -91,25 +93,25 @@ class GaleraReconciler(MembersReconciler):
         return ([{"name": "etcd-tls", "secret": {"secretName": etcd_endpoint["clientSecret"], "defaultMode": 0o440}}],
                 [{"name": "etcd-tls", "mountPath": galera.ETCD_TLS_DIR, "readOnly": True}])
 
-    def agent_config(self, etcd_endpoint: dict[str, Any]) -> dict[str, Any]:
+    def agent_config(self, etcd_endpoint: EtcdEndpoint) -> AgentConfig:
         ns = self.namespace
-        return {
-            "members": {member: f"{member}.{self.peers_service}.{ns}.svc:{galera.REPLICATION_PORT}"
-                        for member in self.member_names},
-            "etcd": etcd_settings(etcd_endpoint),
-            "prefix": self.prefix,
-            "datadir": galera.DATA_DIR,
-            "socket": galera.SOCKET,
+        return AgentConfig(
+            members={member: f"{member}.{self.peers_service}.{ns}.svc:{galera.REPLICATION_PORT}"
+                     for member in self.member_names},
+            etcd=etcd_settings(etcd_endpoint),
+            prefix=self.prefix,
+            datadir=galera.DATA_DIR,
+            socket=galera.SOCKET,
             # galera.cnf comes from /etc/mysql/conf.d; the node address (where peers and state
             # transfers reach the member) is the pod's own IP, which the agent expands.
-            "mysqld": ["mariadbd", "--wsrep-node-address=${POD_IP}"],
-            "root_password_file": f"{galera.SECRETS_DIR}/root/{galera.ROOT_PASSWORD_KEY}",
-            "sst_password_file": f"{galera.SECRETS_DIR}/sst/{galera.SST_PASSWORD_KEY}",
-            "writer_ttl": galera.WRITER_TTL,
-            "fence_margin": galera.FENCE_MARGIN,
-            "health_port": galera.HEALTH_PORT,
-            "force_bootstrap_file": f"{galera.CONTROL_DIR}/force-bootstrap",
-        }
+            mysqld=["mariadbd", "--wsrep-node-address=${POD_IP}"],
+            root_password_file=f"{galera.SECRETS_DIR}/root/{galera.ROOT_PASSWORD_KEY}",
+            sst_password_file=f"{galera.SECRETS_DIR}/sst/{galera.SST_PASSWORD_KEY}",
+            writer_ttl=galera.WRITER_TTL,
+            fence_margin=galera.FENCE_MARGIN,
+            health_port=galera.HEALTH_PORT,
+            force_bootstrap_file=f"{galera.CONTROL_DIR}/force-bootstrap",
+        )
 
     def _apply_members(self, root_secret: str, sst_secret: str, etcd_endpoint: dict[str, Any]) -> dict[str, Any]:
         owner, spec, name, ns = self.owner, self.spec, self.owner.name, self.namespace
@@ -122,7 +124,7 @@ class GaleraReconciler(MembersReconciler):
         agent = json.dumps(self.agent_config(etcd_endpoint), indent=2, sort_keys=True) + "\n"
         self.kube.apply({"apiVersion": "v1", "kind": "ConfigMap",
                          "metadata": workloads.metadata(owner, f"{name}-galera-config", SERVICE, SERVICE),
-                         "data": {"galera.cnf": config, "zz-custom.cnf": custom, "agent.json": agent}})
+                         "data": {"galera.cnf": config, "zz-custom.cnf": custom, AGENT_CONFIG: agent}})
         # Read by the agent while it runs: a change takes effect without restarting any member.
         self.kube.apply({"apiVersion": "v1", "kind": "ConfigMap",
                          "metadata": workloads.metadata(owner, f"{name}-galera-control", SERVICE, SERVICE),
@@ -133,7 +135,7 @@ class GaleraReconciler(MembersReconciler):
             "name": "mariadb",
             "image": image,
             "imagePullPolicy": "IfNotPresent",
-            "command": [galera.AGENT, f"{galera.AGENT_CONFIG_DIR}/agent.json"],
+            "command": [galera.AGENT, f"{galera.AGENT_CONFIG_DIR}/{AGENT_CONFIG}"],
             "env": [{"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}],
             "ports": [{"name": "mysql", "containerPort": galera.PORT},
                       {"name": "replication", "containerPort": galera.REPLICATION_PORT},
@@ -149,8 +151,8 @@ class GaleraReconciler(MembersReconciler):
                              # Read after galera.cnf: option files of a directory load in name order.
                              {"name": "config", "mountPath": "/etc/mysql/conf.d/zz-custom.cnf",
                               "subPath": "zz-custom.cnf"},
-                             {"name": "config", "mountPath": f"{galera.AGENT_CONFIG_DIR}/agent.json",
-                              "subPath": "agent.json"},
+                             {"name": "config", "mountPath": f"{galera.AGENT_CONFIG_DIR}/{AGENT_CONFIG}",
+                              "subPath": AGENT_CONFIG},
                              {"name": "control", "mountPath": galera.CONTROL_DIR, "readOnly": True},
                              {"name": "root-password", "mountPath": f"{galera.SECRETS_DIR}/root", "readOnly": True},
                              {"name": "sst-password", "mountPath": f"{galera.SECRETS_DIR}/sst", "readOnly": True},
@@ -181,13 +183,13 @@ class GaleraReconciler(MembersReconciler):
         settings = spec.get("haproxy") or {}
         replicas = settings.get("replicas", galera.HAPROXY_REPLICAS)
         config = self.haproxy_file()
-        router = json.dumps({"etcd": etcd_settings(etcd_endpoint), "prefix": self.prefix,
-                             "admin_socket": galera.HAPROXY_ADMIN_SOCKET, "backend": galera.WRITER_BACKEND,
-                             "servers": self.member_names}, indent=2, sort_keys=True) + "\n"
+        router = json.dumps(RouterConfig(etcd=etcd_settings(etcd_endpoint), prefix=self.prefix,
+                                         admin_socket=galera.HAPROXY_ADMIN_SOCKET, backend=galera.WRITER_BACKEND,
+                                         servers=self.member_names), indent=2, sort_keys=True) + "\n"
         workload = f"{name}-{HAPROXY}"
         self.kube.apply({"apiVersion": "v1", "kind": "ConfigMap",
                          "metadata": workloads.metadata(owner, f"{workload}-config", SERVICE, HAPROXY),
-                         "data": {"haproxy.cfg": config, "router.json": router}})
+                         "data": {"haproxy.cfg": config, ROUTER_CONFIG: router}})
         haproxy_image = settings.get("image") or images.HAPROXY
         router_image = self.image
         etcd_volumes, etcd_mounts = self._etcd_volume(etcd_endpoint)
@@ -203,10 +205,10 @@ class GaleraReconciler(MembersReconciler):
              "volumeMounts": [socket_mount, {"name": "config", "mountPath": galera.HAPROXY_CONFIG.dest,
                                              "subPath": "haproxy.cfg"}]},
             {"name": "router", "image": router_image, "imagePullPolicy": "IfNotPresent",
-             "command": [galera.ROUTER, "/etc/ccp-galera-router/router.json"],
+             "command": [galera.ROUTER, f"/etc/ccp-galera-router/{ROUTER_CONFIG}"],
              "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}},
-             "volumeMounts": [socket_mount, {"name": "config", "mountPath": "/etc/ccp-galera-router/router.json",
-                                             "subPath": "router.json"}, *etcd_mounts]},
+             "volumeMounts": [socket_mount, {"name": "config", "mountPath": f"/etc/ccp-galera-router/{ROUTER_CONFIG}",
+                                             "subPath": ROUTER_CONFIG}, *etcd_mounts]},
         ]
         template = workloads.infrastructure_pod(
             owner, SERVICE, HAPROXY, dedicated=False,

@@ -20,6 +20,7 @@ from typing import Any
 from etcd3gw import exceptions as etcd_errors
 from etcd3gw.client import Etcd3Client
 
+from ..galera_contract import MEMBERS, WRITER, WRITER_CHANGED
 from ..kube.client import Kube
 from ..services import galera
 
@@ -94,8 +95,8 @@ def observe(kube: Kube, namespace: str, instance: str, members: list[str],
         # The message stays the same from one attempt to the next, so the status is written once.
         log.info("cannot read the Galera state of %s/%s from etcd: %s", namespace, instance, exc)
         return {"clusterObservation": f"etcd unreachable from the operator ({', '.join(etcd_endpoint['endpoints'])})"}
-    reports = {name.removeprefix("members/"): json.loads(value) for name, value in keys.items()
-               if name.startswith("members/")}
-    writer = keys["writer"].decode() if "writer" in keys else None
-    change = json.loads(keys["writer-changed"]) if "writer-changed" in keys else None
+    reports = {name.removeprefix(MEMBERS): json.loads(value) for name, value in keys.items()
+               if name.startswith(MEMBERS)}
+    writer = keys[WRITER].decode() if WRITER in keys else None
+    change = json.loads(keys[WRITER_CHANGED]) if WRITER_CHANGED in keys else None
     return summarize(members, reports, writer, change)

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from .. import render, secrets, workloads
+from ..endpoints import RabbitMQEndpoint
 from ..errors import InvalidSpec
 from ..kube.client import Kube
 from ..services import rabbitmq
@@ -87,13 +88,12 @@ class RabbitMQReconciler(MembersReconciler):
         credentials = self.step("CredentialsReady", "Generated", self._ensure_credentials)
         components = self.step("BrokersReady", "Available", lambda: self._apply_brokers(credentials))
         name, ns = self.owner.name, self.namespace
-        endpoint = {"hosts": [f"{name}-rabbitmq-{i}.{self.peers_service}.{ns}.svc" for i in range(self.replicas)],
-                    "port": rabbitmq.PORT, "rpcVhost": rabbitmq.RPC_VHOST,
-                    "notificationsVhost": rabbitmq.NOTIFICATIONS_VHOST,
-                    "notificationsTransportOptions": rabbitmq.notifications_transport_options(self.replication),
-                    "brokerVersion": self.broker_version,
-                    "adminSecret": f"{name}-rabbitmq-admin",
-                    "userSecrets": {user: self.user_secret(user) for user in (*rabbitmq.USERS, *rabbitmq.CONSUMERS)}}
+        endpoint = RabbitMQEndpoint(
+            hosts=[f"{name}-rabbitmq-{i}.{self.peers_service}.{ns}.svc" for i in range(self.replicas)],
+            port=rabbitmq.PORT, rpcVhost=rabbitmq.RPC_VHOST, notificationsVhost=rabbitmq.NOTIFICATIONS_VHOST,
+            notificationsTransportOptions=rabbitmq.notifications_transport_options(self.replication),
+            brokerVersion=self.broker_version, adminSecret=f"{name}-rabbitmq-admin",
+            userSecrets={user: self.user_secret(user) for user in (*rabbitmq.USERS, *rabbitmq.CONSUMERS)})
         return Outcome(components, endpoint, "")
 
     def _ensure_credentials(self) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from typing import Any
 from .. import conditions, dependencies, images, kolla, placement, releases, render, secrets, workloads
 from ..api import API_VERSION
 from ..dependencies import REFERENCE_FIELDS
+from ..endpoints import CacheEndpoint, CatalogEndpoint, IdentityEndpoint
 from ..errors import InvalidSpec, Waiting
 from ..kube.client import Kube
 from ..services.base import (CACHE_SERVERS, CEPH, ETCD, GALERA, IDENTITY, KEYSTONE, MEMCACHED, PLACEMENT, RABBITMQ,
@@ -282,14 +283,14 @@ class ServiceReconciler(Reconciler):
             component = self.definition.components[0]
             settings = component_settings(self.definition, component, self.spec)
             base = workloads.workload_name(self.owner, component)
-            return {"servers": [f"{base}-{i}.{base}.{self.namespace}.svc:{component.port}"
-                                for i in range(settings.replicas)]}
+            return CacheEndpoint(servers=[f"{base}-{i}.{base}.{self.namespace}.svc:{component.port}"
+                                          for i in range(settings.replicas)])
         urls = {}
         for endpoint in self.definition.endpoints:
             component = self.definition.component(endpoint.component)
             host = f"{workloads.workload_name(self.owner, component)}.{self.namespace}.svc"
             urls[endpoint.service_type] = f"http://{host}:{component.port}{endpoint.path}"
-        return {"internalURLs": urls} if urls else None
+        return CatalogEndpoint(internalURLs=urls) if urls else None
 
     # -- jobs ------------------------------------------------------------------------------------
 
@@ -432,7 +433,7 @@ def registration_script(user: str | None, entries: list[tuple[Endpoint, dict[str
     return "\n".join(lines)
 
 
-def keystone_admin_env(keystone: dict[str, Any]) -> list[dict[str, Any]]:
+def keystone_admin_env(keystone: IdentityEndpoint) -> list[dict[str, Any]]:
     """The environment of the openstack CLI acting as keystone's admin."""
     return [{"name": "OS_AUTH_URL", "value": keystone["internalURL"]},
             {"name": "OS_REGION_NAME", "value": keystone["region"]},
@@ -460,11 +461,12 @@ def component_urls(definition: ServiceDefinition, spec: dict[str, Any], instance
 
 
 def keystone_endpoint(definition: ServiceDefinition, spec: dict[str, Any], instance: str,
-                      namespace: str) -> dict[str, Any]:
+                      namespace: str) -> IdentityEndpoint:
     """What keystone publishes: its URLs, region and where the admin password is."""
     urls = component_urls(definition, spec, instance, namespace)[definition.components[0].name]
-    return {"internalURL": urls["internal"], "publicURL": urls["public"], "region": spec.get("region", "RegionOne"),
-            "adminSecret": f"{instance}-{definition.name}-credentials", "adminPasswordKey": "admin-password"}
+    return IdentityEndpoint(internalURL=urls["internal"], publicURL=urls["public"],
+                            region=spec.get("region", "RegionOne"),
+                            adminSecret=f"{instance}-{definition.name}-credentials", adminPasswordKey="admin-password")
 
 
 def service_context(definition: ServiceDefinition, spec: dict[str, Any], instance: str, namespace: str,
@@ -544,7 +546,7 @@ def component_files(definition: ServiceDefinition, component: Component, setting
     return files
 
 
-def keystone_context(endpoint: dict[str, Any]) -> dict[str, Any]:
+def keystone_context(endpoint: IdentityEndpoint) -> dict[str, Any]:
     """Keystone's published endpoint as the templates name it."""
     return {"internal_url": endpoint["internalURL"], "public_url": endpoint["publicURL"], "region": endpoint["region"]}
 

@@ -1,0 +1,1 @@
+../../images/galera/ccp_galera_agent/contract.py
