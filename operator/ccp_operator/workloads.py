@@ -350,3 +350,34 @@ def budget(owner: Owner, service: str, component: str, name: str) -> dict[str, A
     return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
             "metadata": metadata(owner, name, service, component),
             "spec": {"maxUnavailable": 1, "selector": {"matchLabels": labels.selector(service, owner.name, component)}}}
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """How far a Deployment or StatefulSet is in running its current template."""
+
+    replicas: int
+    ready: int
+    updated: int
+    done: bool  # every replica runs the current template and is Ready
+
+    @classmethod
+    def of(cls, live: dict[str, Any] | None, replicas: int) -> "Rollout":
+        if live is None:
+            return cls(replicas, 0, 0, False)
+        status = live.get("status") or {}
+        generation_seen = status.get("observedGeneration", 0) >= live["metadata"].get("generation", 0)
+        updated = status.get("updatedReplicas", 0)
+        ready = status.get("readyReplicas", 0)
+        if live["kind"] == "StatefulSet":
+            current = status.get("updateRevision") == status.get("currentRevision")
+        else:
+            current = status.get("replicas", 0) == updated
+        done = generation_seen and current and updated >= replicas and ready >= replicas and \
+            status.get("availableReplicas", ready) >= replicas
+        return cls(replicas, ready, updated, done)
+
+    def entry(self, image: str) -> dict[str, Any]:
+        """The component's entry in the resource's status.components."""
+        return {"replicas": self.replicas, "readyReplicas": self.ready, "updatedReplicas": self.updated,
+                "image": image}

@@ -20,7 +20,8 @@ import jinja2
 import pytest
 
 from ccp_operator import images as operator_images
-from ccp_operator.reconcile.service import DATABASE_CLIENT, registration_script
+from ccp_operator.reconcile.identity import registration_script
+from ccp_operator.reconcile.service import DATABASE_CLIENT
 from ccp_operator.services import ceph, galera
 from ccp_operator.services.catalog import SERVICES
 from localcluster import images

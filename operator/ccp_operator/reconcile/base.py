@@ -12,6 +12,7 @@ from .. import conditions, workloads
 from ..api import API_VERSION
 from ..errors import Waiting
 from ..kube.client import Kube
+from ..services.base import JobStep
 from ..workloads import Owner
 
 T = TypeVar("T")
@@ -59,6 +60,14 @@ class Reconciler:
         cond = conditions.find((self.body.get("status") or {}).get("conditions"), condition_type)
         return cond.get("reason") if cond else None
 
+    def rolled_out(self, live: dict[str, Any], replicas: int, image: str, what: str) -> dict[str, Any]:
+        """The status entry of a workload that runs its current template on every replica, all
+        Ready; else a Waiting that says how many are (what: the pods, as the message names them)."""
+        rollout = workloads.Rollout.of(live, replicas)
+        if not rollout.done:
+            raise Waiting("RollingOut", f"waiting for {what}: {rollout.ready}/{replicas} ready", soon=True)
+        return rollout.entry(image)
+
     def step(self, condition_type: str, done_reason: str, action: Callable[[], T]) -> T:
         """Runs one step and records its condition; a Waiting step records why and stops the pass."""
         try:
@@ -68,6 +77,19 @@ class Reconciler:
             raise
         self.steps.append(conditions.Condition(condition_type, True, done_reason))
         return result
+
+    def run_step(self, service: str, step: JobStep, *, image: str, files: dict[str, str], env: list[dict[str, Any]],
+                 condition: str, key_secrets: dict[str, str] | None = None, kolla_image: bool = True,
+                 backoff_limit: int = 4) -> None:
+        """Runs a one-off step of `service`: its files (jobs.step_files) in a config Secret of its
+        own, its Job named by them and its pod, created once and waited for (run_job)."""
+        secret_name = workloads.config_secret_name(self.owner, f"{service}-{step.name}")
+        self.kube.apply(workloads.secret(self.owner, secret_name, service, None, files))
+        manifest = workloads.job(
+            self.owner, service, step, image=image, node_selector=self.spec.get("nodeSelector") or {},
+            config_secret=secret_name, key_secrets=key_secrets or {}, env=env,
+            files_hash=workloads.inputs_hash(files), kolla_image=kolla_image, backoff_limit=backoff_limit)
+        self.run_job(manifest, step.name, service, condition)
 
     def run_job(self, manifest: dict[str, Any], step: str, service: str, condition: str) -> None:
         """Creates the step's Job if this version of it does not exist yet, and waits for it.

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import dependencies, images, kolla, labels, placement, render, secrets, workloads
+from .. import dependencies, images, labels, placement, render, secrets, workloads
 from ..api import API_VERSION
 from ..endpoints import CephClientEndpoint, CephEndpoint
 from ..errors import InvalidSpec, Waiting, require_odd
@@ -15,10 +15,11 @@ from ..kube.client import Kube
 from ..releases import DEFAULT_RELEASE
 from ..services import ceph
 from ..services.base import KEYSTONE, Endpoint, JobStep
-from . import ceph_observer
+from . import ceph_observer, jobs
 from . import status as status_writer
 from .base import Event, Outcome, Reconciler
-from .service import from_secret, keystone_admin_env, registration_script, rollout_state
+from .identity import keystone_admin_env, registration_script
+from .jobs import from_secret
 
 SERVICE = "ceph"
 MON, MGR, RGW = "ceph-mon", "ceph-mgr", "radosgw"
@@ -338,11 +339,7 @@ class CephReconciler(Reconciler):
         return self._rolled_out(live, MGR, replicas)
 
     def _rolled_out(self, live: dict[str, Any], component: str, replicas: int) -> dict[str, Any]:
-        state = rollout_state(live, replicas)
-        if not state["done"]:
-            raise Waiting("RollingOut", f"waiting for {component}: {state['ready']}/{replicas} ready", soon=True)
-        return {component: {"replicas": replicas, "readyReplicas": state["ready"],
-                            "updatedReplicas": state["updated"], "image": self.image}}
+        return {component: self.rolled_out(live, replicas, self.image, component)}
 
     # -- pools and users -------------------------------------------------------------------------
 
@@ -465,19 +462,11 @@ class CephReconciler(Reconciler):
                 + ceph.RGW_SWIFT_PATH}
         script = registration_script(ceph.RGW_KEYSTONE_USER, [(RGW_ENDPOINT, urls)])
         step = JobStep("keystone-register", image=images.KOLLA_TOOLBOX, user="ansible", command=script)
-        files = {"job.sh": "#!/bin/sh\nset -e\n" + script + "\n",
-                 "config.json": kolla.config_json("/usr/local/bin/ccp-job.sh",
-                                                  [("job.sh", "/usr/local/bin/ccp-job.sh", step.user, "0755")])}
-        secret_name = workloads.config_secret_name(self.owner, f"{SERVICE}-{step.name}")
-        self.kube.apply(workloads.secret(self.owner, secret_name, SERVICE, None, files))
         release = self.spec.get("release") or DEFAULT_RELEASE
         env = [*keystone_admin_env(keystone),
                from_secret("SERVICE_PASSWORD", self.name("radosgw-credentials"), "keystone-password")]
-        manifest = workloads.job(self.owner, SERVICE, step, image=images.kolla(step.image, release,
-                                                                               self.spec.get("images")),
-                                 node_selector=self.spec.get("nodeSelector") or {}, config_secret=secret_name,
-                                 key_secrets={}, env=env, files_hash=workloads.inputs_hash(files))
-        self.run_job(manifest, step.name, SERVICE, "KeystoneRegistered")
+        self.run_step(SERVICE, step, image=images.kolla(step.image, release, self.spec.get("images")),
+                      files=jobs.step_files(script, step.user), env=env, condition="KeystoneRegistered")
 
     def _remove_radosgw(self) -> None:
         """radosgw switched off (replicas 0): its workload, budget and Services go; its pools stay."""

@@ -16,7 +16,6 @@ from . import galera_observer
 from . import status as status_writer
 from .base import Event, Outcome
 from .members import MembersReconciler
-from .service import rollout_state
 
 SERVICE = "galera"
 HAPROXY = "galera-haproxy"
@@ -229,12 +228,7 @@ class GaleraReconciler(MembersReconciler):
                      "selector": {"matchLabels": labels.selector(SERVICE, name, HAPROXY)},
                      "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
                      "template": template}})
-        state = rollout_state(live, replicas)
-        if not state["done"]:
-            raise Waiting("RollingOut", f"waiting for the writer endpoint: {state['ready']}/{replicas} HAProxy "
-                                        "pods ready", soon=True)
-        return {HAPROXY: {"replicas": replicas, "readyReplicas": state["ready"], "updatedReplicas": state["updated"],
-                          "image": haproxy_image}}
+        return {HAPROXY: self.rolled_out(live, replicas, haproxy_image, "the writer endpoint's HAProxy pods")}
 
 
 def refresh_cluster_status(kube: Kube, body: dict[str, Any]) -> dict[str, Any]:

@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from .. import placement, workloads
-from ..errors import Waiting, require_odd
+from ..errors import require_odd
 from ..services.base import InfrastructureDefinition
 from .base import Reconciler
-from .service import rollout_state
 
 
 class MembersReconciler(Reconciler):
@@ -71,9 +70,4 @@ class MembersReconciler(Reconciler):
         live = self.kube.apply(workloads.stateful_set(
             owner, service, service, replicas=self.replicas, template=template, peers_service=self.peers_service,
             storage=spec.get("storage") or {"size": self.default_storage}))
-        state = rollout_state(live, self.replicas)
-        if not state["done"]:
-            raise Waiting("RollingOut", f"waiting for {self.kind} {self.definition.members}: "
-                                        f"{state['ready']}/{self.replicas} ready", soon=True)
-        return {service: {"replicas": self.replicas, "readyReplicas": state["ready"],
-                          "updatedReplicas": state["updated"], "image": image}}
+        return {service: self.rolled_out(live, self.replicas, image, f"{self.kind} {self.definition.members}")}

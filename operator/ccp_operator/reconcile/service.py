@@ -22,10 +22,12 @@ from ..endpoints import CacheEndpoint, CatalogEndpoint, IdentityEndpoint
 from ..errors import InvalidSpec, Waiting
 from ..kube.client import Kube
 from ..services.base import (CACHE_SERVERS, CEPH, ETCD, GALERA, IDENTITY, KEYSTONE, MEMCACHED, PLACEMENT, RABBITMQ,
-                             Component, Endpoint, JobStep, ServiceDefinition)
+                             Component, JobStep, ServiceDefinition)
 from ..workloads import ComponentSettings
-from . import upgrade
+from . import jobs, upgrade
 from .base import Outcome, Reconciler
+from .identity import keystone_admin_env, registration_script
+from .jobs import from_secret
 
 DEFAULT_WORKERS = 4
 MIGRATION_RETRIES = 1
@@ -220,9 +222,9 @@ class ServiceReconciler(Reconciler):
             settings = component_settings(self.definition, component, self.spec, running)
             live = self.kube.get("apps/v1", "StatefulSet" if component.stateful else "Deployment", self.namespace,
                                  workloads.workload_name(self.owner, component))
-            state = rollout_state(live, settings.replicas) if live else {"done": False, "ready": 0}
-            if not state["done"]:
-                not_ready.append(f"{component.name} {state['ready']}/{settings.replicas}")
+            rollout = workloads.Rollout.of(live, settings.replicas)
+            if not rollout.done:
+                not_ready.append(f"{component.name} {rollout.ready}/{settings.replicas}")
         if not_ready:
             raise Waiting("NotHealthy", f"not starting the upgrade: {', '.join(not_ready)} ready at {running}")
 
@@ -339,25 +341,20 @@ class ServiceReconciler(Reconciler):
         component_image = next((component_settings(self.definition, c, self.spec).image
                                 for c in self.definition.components if c.image == step.image), None)
         image = component_image or image
-        files = {"job.sh": "#!/bin/sh\nset -e\n" + render.render_string(step.command, context) + "\n"}
+        config_files = []
         for name in step.config_files:
-            files[name] = render.render_file(self.definition.config_file(name), {**context, **self.definition.config_file(name).values})
+            config_file = self.definition.config_file(name)
+            config_files.append((name, render.render_file(config_file, {**context, **config_file.values}),
+                                 config_file.dest))
         # The service's own steps (keystone's bootstrap) see its key repositories as its pods do.
         key_secrets = self.key_secrets if component_image else {}
-        if kolla_image:
-            entries = [("job.sh", "/usr/local/bin/ccp-job.sh", step.user, "0755")]
-            entries += [(name, self.definition.config_file(name).dest, step.user, "0600") for name in step.config_files]
-            directories = [(repo.name, repo.dest, step.user) for repo in self.definition.key_repositories
-                           if repo.name in key_secrets]
-            files["config.json"] = kolla.config_json("/usr/local/bin/ccp-job.sh", entries, directories)
-        secret_name = workloads.config_secret_name(self.owner, f"{self.definition.name}-{step.name}")
-        self.kube.apply(workloads.secret(self.owner, secret_name, self.definition.name, None, files))
-        manifest = workloads.job(
-            self.owner, self.definition.name, step, image=image, node_selector=self.spec.get("nodeSelector") or {},
-            config_secret=secret_name, key_secrets=key_secrets,
-            env=[from_secret(var, self.credentials_secret, key) for var, key in step.secret_env] + (env or []),
-            files_hash=workloads.inputs_hash(files), kolla_image=kolla_image, backoff_limit=backoff_limit)
-        self.run_job(manifest, step.name, self.definition.name, condition)
+        directories = [(repo.name, repo.dest, step.user) for repo in self.definition.key_repositories
+                       if repo.name in key_secrets]
+        files = jobs.step_files(render.render_string(step.command, context), step.user, config_files, directories,
+                                kolla_image=kolla_image)
+        self.run_step(self.definition.name, step, image=image, files=files, condition=condition,
+                      env=[from_secret(var, self.credentials_secret, key) for var, key in step.secret_env] + (env or []),
+                      key_secrets=key_secrets, kolla_image=kolla_image, backoff_limit=backoff_limit)
 
     # -- workloads -------------------------------------------------------------------------------
 
@@ -391,59 +388,13 @@ class ServiceReconciler(Reconciler):
             if sent:
                 self.event("Applied", f"{component.name}: {settings.replicas} replicas of {settings.image}, "
                                       f"inputs {digest[:12]}")
-            state = rollout_state(live, settings.replicas)
-            observed[component.name] = {"replicas": settings.replicas, "readyReplicas": state["ready"],
-                                        "updatedReplicas": state["updated"], "image": settings.image}
-            if not state["done"]:
-                not_ready.append(f"{component.name} {state['ready']}/{settings.replicas}")
+            rollout = workloads.Rollout.of(live, settings.replicas)
+            observed[component.name] = rollout.entry(settings.image)
+            if not rollout.done:
+                not_ready.append(f"{component.name} {rollout.ready}/{settings.replicas}")
         if not_ready:
             raise Waiting("RollingOut", "waiting for pods: " + ", ".join(not_ready), soon=True)
         return observed
-
-
-def from_secret(env: str, secret: str, key: str) -> dict[str, Any]:
-    return {"name": env, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
-
-
-def registration_script(user: str | None, entries: list[tuple[Endpoint, dict[str, str]]]) -> str:
-    """openstack CLI commands that create a service user (password from $SERVICE_PASSWORD) and
-    catalog entries (an internal and a public URL each); re-runnable: existing ones are kept,
-    a URL that changed (a load balancer added) is updated."""
-    lines = ["set -e"]
-    if user:
-        # keystone's bootstrap makes the admin project only: the service users' project comes first.
-        lines += ["openstack project create --or-show --domain default "
-                  "--description 'Service users' service >/dev/null"]
-        lines += [f'openstack user create --or-show --domain default --password "$SERVICE_PASSWORD" {user} >/dev/null',
-                  f'openstack user set --password "$SERVICE_PASSWORD" {user}',
-                  f"openstack role add --project service --user {user} admin",
-                  f"openstack role add --project service --user {user} service"]
-    for endpoint, urls in entries:
-        lines.append(f"openstack service show {endpoint.service_name} >/dev/null 2>&1 || "
-                     f"openstack service create --name {endpoint.service_name} "
-                     f"--description '{endpoint.description}' {endpoint.service_type}")
-        for interface in ("internal", "public"):
-            url = urls[interface]
-            lines += [
-                f"found=\"$(openstack endpoint list --service {endpoint.service_name} --interface {interface} "
-                f"--region \"$OS_REGION_NAME\" -f value -c ID -c URL)\"",
-                f"if [ -z \"$found\" ]; then openstack endpoint create --region \"$OS_REGION_NAME\" "
-                f"{endpoint.service_name} {interface} '{url}' >/dev/null; "
-                f"elif [ \"${{found#* }}\" != '{url}' ]; then openstack endpoint set --url '{url}' \"${{found%% *}}\"; fi"]
-    return "\n".join(lines)
-
-
-def keystone_admin_env(keystone: IdentityEndpoint) -> list[dict[str, Any]]:
-    """The environment of the openstack CLI acting as keystone's admin."""
-    return [{"name": "OS_AUTH_URL", "value": keystone["internalURL"]},
-            {"name": "OS_REGION_NAME", "value": keystone["region"]},
-            {"name": "OS_INTERFACE", "value": "internal"},
-            {"name": "OS_IDENTITY_API_VERSION", "value": "3"},
-            {"name": "OS_USERNAME", "value": "admin"},
-            {"name": "OS_PROJECT_NAME", "value": "admin"},
-            {"name": "OS_USER_DOMAIN_NAME", "value": "Default"},
-            {"name": "OS_PROJECT_DOMAIN_NAME", "value": "Default"},
-            from_secret("OS_PASSWORD", keystone["adminSecret"], keystone["adminPasswordKey"])]
 
 
 def component_urls(definition: ServiceDefinition, spec: dict[str, Any], instance: str,
@@ -549,18 +500,3 @@ def component_files(definition: ServiceDefinition, component: Component, setting
 def keystone_context(endpoint: IdentityEndpoint) -> dict[str, Any]:
     """Keystone's published endpoint as the templates name it."""
     return {"internal_url": endpoint["internalURL"], "public_url": endpoint["publicURL"], "region": endpoint["region"]}
-
-
-def rollout_state(live: dict[str, Any], replicas: int) -> dict[str, Any]:
-    """Whether a Deployment or StatefulSet runs its current template on every replica, all Ready."""
-    status = live.get("status") or {}
-    generation_seen = status.get("observedGeneration", 0) >= live["metadata"].get("generation", 0)
-    updated = status.get("updatedReplicas", 0)
-    ready = status.get("readyReplicas", 0)
-    if live["kind"] == "StatefulSet":
-        current = status.get("updateRevision") == status.get("currentRevision")
-    else:
-        current = status.get("replicas", 0) == updated
-    done = generation_seen and current and updated >= replicas and ready >= replicas and \
-        status.get("availableReplicas", ready) >= replicas
-    return {"done": done, "ready": ready, "updated": updated}
