@@ -76,17 +76,13 @@ def drive_to_ready(kube: FakeKube, definition):
     for _ in range(MAX_PASSES):
         body = kube.get(API_VERSION, definition.kind, NAMESPACE, INSTANCE)
         reconciler = ServiceReconciler(kube, definition, body)
-        try:
-            outcome = reconciler.reconcile()
-        except Waiting:
-            status_writer.write(kube, body, status_writer.build(body, reconciler.steps, ready=False))
+        result = reconciler.run()
+        status_writer.write(kube, body, result.status)
+        if result.stopped is not None:
+            assert isinstance(result.stopped, Waiting), result.stopped
             finish_what_runs(kube)
             continue
-        extra = {"components": outcome.components, "version": outcome.version}
-        if outcome.endpoint is not None:
-            extra["endpoint"] = outcome.endpoint
-        status_writer.write(kube, body, status_writer.build(body, reconciler.steps, ready=True, extra=extra))
-        return reconciler, outcome
+        return reconciler, result.outcome
     raise AssertionError(f"{definition.name} not Ready after {MAX_PASSES} passes")
 
 

@@ -11,7 +11,7 @@ import kopf
 
 from .. import conditions, dependencies, metrics
 from ..api import GROUP, VERSION
-from ..errors import InvalidSpec, Waiting, WaitingForResource, mapped_to_kopf
+from ..errors import Waiting, WaitingForResource, mapped_to_kopf
 from ..kube import default_kube
 from ..kube.client import Kube
 from ..reconcile import dependents
@@ -62,34 +62,20 @@ def register(entry: KindHandlers) -> None:
 def _reconcile(kube: Kube, current: dict[str, Any], reconciler: Reconciler, body: kopf.Body, retry: int,
                logger: logging.Logger) -> None:
     with mapped_to_kopf(retry):
-        try:
-            outcome = reconciler.reconcile()
-        except InvalidSpec as exc:
-            steps = [conditions.Condition("SpecValid", False, "InvalidSpec", str(exc))]
-            status_writer.write(kube, current, status_writer.build(current, steps, ready=False))
-            reconciler.event("InvalidSpec", str(exc), warning=True)
-            raise
-        except Waiting as exc:
-            waiting = conditions.Condition(conditions.READY, False, exc.reason, exc.message)
-            status_writer.write(kube, current, status_writer.build(current, reconciler.steps, ready=False,
-                                                                   extra=reconciler.extra_status, waiting=waiting))
-            if not isinstance(exc, WaitingForResource):
-                raise
-            if exc.arrived():  # it got there while this pass wrote its status: look again now
-                raise Waiting(exc.reason, exc.message, soon=True) from exc
-            logger.info("%s; reconciled again when that changes", exc.message)
+        result = reconciler.run()
+        status_writer.write(kube, current, result.status)
+        stopped = result.stopped
+        if stopped is not None:
+            if not isinstance(stopped, WaitingForResource):
+                raise stopped
+            if stopped.arrived():  # it got there while this pass wrote its status: look again now
+                raise Waiting(stopped.reason, stopped.message, soon=True) from stopped
+            logger.info("%s; reconciled again when that changes", stopped.message)
             return
+        outcome = result.outcome
         # Whether a dependent could have found it not Ready (for this generation) until now.
         was_ready_for_generation = dependencies.is_ready(current)
-        extra: dict[str, Any] = {**reconciler.extra_status}
-        if outcome.components:
-            extra["components"] = outcome.components
-        if outcome.version:
-            extra["version"] = outcome.version
-        if outcome.endpoint is not None:
-            extra["endpoint"] = outcome.endpoint
         was_ready = conditions.is_true((current.get("status") or {}).get("conditions"))
-        status_writer.write(kube, current, status_writer.build(current, reconciler.steps, ready=True, extra=extra))
         if outcome.endpoint is not None and outcome.endpoint != (current.get("status") or {}).get("endpoint"):
             woken = dependents.notify(kube, reconciler.namespace, reconciler.kind, reconciler.owner.name,
                                       outcome.endpoint)

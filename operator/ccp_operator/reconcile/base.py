@@ -10,10 +10,11 @@ from urllib3.exceptions import HTTPError
 
 from .. import conditions, workloads
 from ..api import API_VERSION
-from ..errors import Waiting
+from ..errors import InvalidSpec, Waiting
 from ..kube.client import Kube
 from ..services.base import JobStep
 from ..workloads import Owner
+from . import status as status_writer
 
 T = TypeVar("T")
 
@@ -36,6 +37,16 @@ class Outcome:
     version: str
 
 
+@dataclass
+class Pass:
+    """One reconciliation pass: the status it leaves (written once, by the handler) and how it
+    ended: completed with an `outcome`, or `stopped` by an InvalidSpec or a Waiting."""
+
+    status: dict[str, Any]
+    outcome: Outcome | None = None
+    stopped: InvalidSpec | Waiting | None = None
+
+
 class Reconciler:
     """One pass over one resource. Steps run in order; the first that waits stops the pass."""
 
@@ -51,6 +62,28 @@ class Reconciler:
         self.steps: list[conditions.Condition] = []
         self.extra_status: dict[str, Any] = {}  # status fields known even when the pass waits
         self.events: list[Event] = []  # to post
+
+    def run(self) -> Pass:
+        """One pass and the status it leaves: Ready mirrors the first step not done, or what the
+        pass waits for outside any step; an invalid spec says which field and why."""
+        try:
+            outcome = self.reconcile()
+        except InvalidSpec as exc:
+            self.event("InvalidSpec", str(exc), warning=True)
+            steps = [conditions.Condition("SpecValid", False, "InvalidSpec", str(exc))]
+            return Pass(status_writer.build(self.body, steps, ready=False), stopped=exc)
+        except Waiting as exc:
+            waiting = conditions.Condition(conditions.READY, False, exc.reason, exc.message)
+            return Pass(status_writer.build(self.body, self.steps, ready=False, extra=self.extra_status,
+                                            waiting=waiting), stopped=exc)
+        extra: dict[str, Any] = {**self.extra_status}
+        if outcome.components:
+            extra["components"] = outcome.components
+        if outcome.version:
+            extra["version"] = outcome.version
+        if outcome.endpoint is not None:
+            extra["endpoint"] = outcome.endpoint
+        return Pass(status_writer.build(self.body, self.steps, ready=True, extra=extra), outcome=outcome)
 
     def event(self, reason: str, message: str, warning: bool = False) -> None:
         """Records an important step; the handler posts it as a Kubernetes Event."""
