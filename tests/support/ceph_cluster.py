@@ -13,11 +13,12 @@ import signal
 import subprocess
 import uuid
 from pathlib import Path
-from typing import Any
 
 from ccp_operator import secrets
-from ccp_operator.reconcile.ceph import CephReconciler
+from ccp_operator.api import API_VERSION
+from ccp_operator.reconcile import ceph_objects
 from ccp_operator.services import ceph
+from ccp_operator.workloads import Owner
 
 CEPH_MON = shutil.which("ceph-mon") or "/usr/bin/ceph-mon"
 ADDRESSES = ["127.0.71.1", "127.0.71.2", "127.0.71.3", "127.0.71.4", "127.0.71.5"]
@@ -25,10 +26,11 @@ MGR_ADDRESS, MGR_PORT = "127.0.71.9", 19283
 INSTANCE = "cloud"
 
 
-def resource(monitors: int, pool_size: int) -> dict[str, Any]:
-    return {"apiVersion": "ccp.openstack.org/v1alpha1", "kind": "Ceph",
-            "metadata": {"name": INSTANCE, "namespace": "openstack", "uid": "0", "generation": 1},
-            "spec": {"monitors": {"replicas": monitors}, "managers": {"replicas": 1}, "poolSize": pool_size}}
+def objects(monitors: int, pool_size: int) -> ceph_objects.CephCluster:
+    """What the operator renders for a Ceph resource of `monitors` monitors."""
+    return ceph_objects.CephCluster(Owner(API_VERSION, "Ceph", INSTANCE, "0", "openstack"),
+                                    {"monitors": {"replicas": monitors}, "managers": {"replicas": 1},
+                                     "poolSize": pool_size})
 
 
 class CephCluster:
@@ -39,10 +41,10 @@ class CephCluster:
         self.pool_size = pool_size
         self.processes: dict[str, subprocess.Popen] = {}
         root.mkdir(parents=True, exist_ok=True)
-        self.reconciler = CephReconciler(None, resource(monitors, pool_size))  # rendering only
+        self.rendered = objects(monitors, pool_size)
         self.cluster = {"fsid": str(uuid.uuid4()), "uuid": str(uuid.uuid4()),
                         "keys": {ceph.key_name(entity): secrets.new_cephx_key()
-                                 for entity in self.reconciler.entities()}}
+                                 for entity in self.rendered.entities()}}
         self.cluster["keys"]["mon."] = self.cluster["keys"]["mon"]
         self.conf = root / "ceph.conf"
         self.admin_keyring = root / "ceph.client.admin.keyring"
@@ -51,32 +53,32 @@ class CephCluster:
     def _render(self, monitors: int) -> None:
         """Writes every file the operator renders for `monitors` monitors."""
         root, keys = self.root, self.cluster["keys"]
-        self.reconciler = CephReconciler(None, resource(monitors, self.pool_size))
-        self.monitors = list(zip(self.reconciler.monitor_ids, ADDRESSES[:monitors]))
-        self.conf.write_text(self.reconciler.daemon_conf(self.cluster, self.monitors))
-        for name, text in self.reconciler.scripts(self.cluster, self.monitors).items():
+        self.rendered = objects(monitors, self.pool_size)
+        self.monitors = list(zip(self.rendered.monitor_ids, ADDRESSES[:monitors]))
+        self.conf.write_text(self.rendered.daemon_conf(self.cluster, self.monitors))
+        for name, text in self.rendered.scripts(self.cluster, self.monitors).items():
             (root / name).write_text(text)
         (root / "mon.keyring").write_text(
             ceph.keyring("mon.", keys["mon"], {"mon": "allow *"})
             + ceph.keyring("client.admin", keys["client.admin"], ceph.ADMIN_CAPS))
         self.admin_keyring.write_text(ceph.keyring("client.admin", keys["client.admin"]))
-        (root / "import.keyring").write_text(self.reconciler.import_keyring(keys))
+        (root / "import.keyring").write_text(self.rendered.import_keyring(keys))
         (root / "mgr").mkdir(exist_ok=True)
-        for mgr in self.reconciler.manager_ids:
+        for mgr in self.rendered.manager_ids:
             (root / "mgr" / f"mgr.{mgr}.keyring").write_text(ceph.keyring(f"mgr.{mgr}", keys[f"mgr.{mgr}"]))
         for user in ceph.CLIENTS:
             client = {"user": user, "key": keys[f"client.{user}"],
-                      "conf": self.reconciler.ceph_conf(self.cluster, self.mon_host, "client")}
+                      "conf": self.rendered.ceph_conf(self.cluster, self.mon_host, "client")}
             directory = root / "clients" / user
             directory.mkdir(parents=True, exist_ok=True)
-            for name, text in CephReconciler.client_files(user, client, self.cluster).items():
+            for name, text in ceph_objects.client_files(user, client, self.cluster).items():
                 (directory / name).write_text(text)
 
     def resize(self, monitors: int) -> subprocess.CompletedProcess:
         """What the operator does when the monitor count changes: the membership Job's script
         (run with the configuration of the monitors that exist), then the new files."""
         current = len(self.monitors)
-        script = CephReconciler(None, resource(monitors, self.pool_size)).membership_script(
+        script = objects(monitors, self.pool_size).membership_script(
             list(zip(ceph.DAEMON_IDS, ADDRESSES[:monitors])), current)
         (self.root / "mon-membership.sh").write_text(script)
         result = self.script("mon-membership.sh", 0, "ceph-mon-membership", timeout=180)
@@ -102,7 +104,7 @@ class CephCluster:
                               capture_output=True, text=True, timeout=timeout)
 
     def start_monitor(self, mon_id: str) -> None:
-        ordinal = self.reconciler.monitor_ids.index(mon_id)
+        ordinal = self.rendered.monitor_ids.index(mon_id)
         (self.root / "mon").mkdir(exist_ok=True)
         mkfs = self.script("mon.sh", ordinal, "ceph-mon", "mkfs")
         assert mkfs.returncode == 0, mkfs.stdout + mkfs.stderr
@@ -112,7 +114,7 @@ class CephCluster:
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def monitor_ready(self, mon_id: str) -> bool:
-        ordinal = self.reconciler.monitor_ids.index(mon_id)
+        ordinal = self.rendered.monitor_ids.index(mon_id)
         return self.script("mon.sh", ordinal, "ceph-mon", "ready", timeout=30).returncode == 0
 
     def start_manager(self) -> None:

@@ -66,15 +66,15 @@ def test_even_monitor_counts_are_refused():
 
 def test_a_changed_monitor_count_goes_into_the_monmap():
     five = MONITORS + [("d", "10.96.0.14"), ("e", "10.96.0.15")]
-    grow = reconciler({"monitors": {"replicas": 5}}).membership_script(five, 3)
+    grow = reconciler({"monitors": {"replicas": 5}}).objects.membership_script(five, 3)
     assert "ceph mon add 'd' '10.96.0.14'" in grow
     assert "ceph mon add 'e'" in grow and "ceph mon add 'c'" not in grow and "mon remove" not in grow
-    shrink = reconciler({"monitors": {"replicas": 3}}).membership_script(MONITORS, 5)
+    shrink = reconciler({"monitors": {"replicas": 3}}).objects.membership_script(MONITORS, 5)
     assert "ceph mon remove 'd'" in shrink and "ceph mon remove 'e'" in shrink and "mon add" not in shrink
 
 
 def test_the_monitor_script_knows_every_monitor_and_never_replaces_a_store():
-    script = reconciler().scripts(CLUSTER, MONITORS)["mon.sh"]
+    script = reconciler().objects.scripts(CLUSTER, MONITORS)["mon.sh"]
     for ordinal, (mon_id, ip) in enumerate(MONITORS):
         assert f"  {ordinal}) id={mon_id}; address={ip} ;;" in script
         assert f"--addv {mon_id} '[v2:{ip}:3300,v1:{ip}:6789]'" in script
@@ -85,36 +85,36 @@ def test_the_monitor_script_knows_every_monitor_and_never_replaces_a_store():
 
 def test_daemon_and_client_configuration():
     small = reconciler({"monitors": {"replicas": 1}, "poolSize": 1})
-    conf = small.daemon_conf(CLUSTER, MONITORS[:1])
+    conf = small.objects.daemon_conf(CLUSTER, MONITORS[:1])
     assert "mon_initial_members = a\n" in conf and "mon_allow_pool_size_one = true" in conf
     assert "osd_pool_default_min_size = 1" in conf
-    conf = reconciler().daemon_conf(CLUSTER, MONITORS)
+    conf = reconciler().objects.daemon_conf(CLUSTER, MONITORS)
     assert "osd_pool_default_size = 3\nosd_pool_default_min_size = 2" in conf
     assert "auth_allow_insecure_global_id_reclaim = false" in conf
-    client = reconciler().ceph_conf(CLUSTER, "[v2:10.96.0.11:3300,v1:10.96.0.11:6789]", "client")
+    client = reconciler().objects.ceph_conf(CLUSTER, "[v2:10.96.0.11:3300,v1:10.96.0.11:6789]", "client")
     assert "mon_initial_members" not in client and "log_to_stderr" not in client
     assert f"fsid = {CLUSTER['fsid']}" in client
 
 
 def test_bootstrap_imports_every_key_but_the_monitors_and_the_admin_s():
-    keys = {ceph.key_name(e): f"key-of-{e}" for e in reconciler().entities()}
-    imported = reconciler().import_keyring(keys)
+    keys = {ceph.key_name(e): f"key-of-{e}" for e in reconciler().objects.entities()}
+    imported = reconciler().objects.import_keyring(keys)
     entities = [line for line in imported.splitlines() if line.startswith("[")]
     assert entities == ["[client.bootstrap-osd]", "[client.rgw.cloud]", "[mgr.a]", "[mgr.b]", "[client.glance]",
                         "[client.cinder]", "[client.cinder-backup]", "[client.nova]"]
     assert "key-of-client.admin" not in imported and "key-of-mon." not in imported
-    script = reconciler({"pools": {"vms": "ephemeral"}}).scripts(CLUSTER, MONITORS)["bootstrap.sh"]
+    script = reconciler({"pools": {"vms": "ephemeral"}}).objects.scripts(CLUSTER, MONITORS)["bootstrap.sh"]
     assert "ceph osd pool create 'ephemeral'" in script and "ceph osd pool create 'vms'" not in script
 
 
 def test_radosgw_and_managers_run_only_on_monitor_nodes():
-    template = reconciler().pod_template("radosgw", [], [], "hash", dedicated=False, co_locate=True)
+    template = reconciler().objects.pod_template("radosgw", [], [], "hash", dedicated=False, co_locate=True)
     required = template["spec"]["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
     assert required == [{"labelSelector": {"matchLabels": {"app.kubernetes.io/instance": "cloud"},
                                            "matchExpressions": [{"key": "app.kubernetes.io/component",
                                                                  "operator": "In", "values": ["ceph-mon"]}]},
                          "topologyKey": "kubernetes.io/hostname"}]
-    monitor = reconciler().pod_template("ceph-mon", [], [], "hash", dedicated=True, co_locate=False)
+    monitor = reconciler().objects.pod_template("ceph-mon", [], [], "hash", dedicated=True, co_locate=False)
     assert "podAffinity" not in monitor["spec"]["affinity"]
     assert monitor["metadata"]["labels"]["ccp.openstack.org/dedicated"] == "true"
 
