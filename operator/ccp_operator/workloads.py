@@ -120,22 +120,10 @@ def pod_template(owner: Owner, service: ServiceDefinition, component: Component,
         container["securityContext"] = {"privileged": True}
     elif component.capabilities:
         container["securityContext"] = {"capabilities": {"add": list(component.capabilities)}}
-    pod_labels = {**labels.standard(service.name, owner.name, component.name),
-                  **placement.pod_labels(settings.dedicated)}
-    spec: dict[str, Any] = {
-        "enableServiceLinks": False,
-        "terminationGracePeriodSeconds": 60,
-        "containers": [container],
-        "volumes": volumes,
-        "affinity": placement.affinity(
-            service=service.name, instance=owner.name, component=component.name, dedicated=settings.dedicated,
-            co_locate_with=component.co_locate_with, prefer_near=component.prefer_near),
-        "topologySpreadConstraints": placement.rack_spread(service.name, owner.name, component.name),
-    }
-    if settings.node_selector:
-        spec["nodeSelector"] = dict(sorted(settings.node_selector.items()))
-    return {"metadata": {"labels": pod_labels, "annotations": {INPUTS_HASH_ANNOTATION: inputs_hash}},
-            "spec": spec}
+    return placed_pod(owner, service.name, component.name, dedicated=settings.dedicated,
+                      node_selector=settings.node_selector, containers=[container], volumes=volumes,
+                      inputs=inputs_hash, grace=60, co_locate_with=component.co_locate_with,
+                      prefer_near=component.prefer_near)
 
 
 def workload(owner: Owner, service: ServiceDefinition, component: Component, settings: ComponentSettings,
@@ -144,14 +132,9 @@ def workload(owner: Owner, service: ServiceDefinition, component: Component, set
     if not component.stateful:
         return deployment(owner, service.name, component.name, name, settings.replicas, template,
                           in_place=settings.dedicated, version=version)
-    spec: dict[str, Any] = {
-        "replicas": settings.replicas,
-        "selector": {"matchLabels": labels.selector(service.name, owner.name, component.name)},
-        "template": template,
-        "serviceName": name, "podManagementPolicy": "Parallel", "updateStrategy": {"type": "RollingUpdate"},
-    }
-    return {"apiVersion": "apps/v1", "kind": "StatefulSet",
-            "metadata": metadata(owner, name, service.name, component.name, version), "spec": spec}
+    # Stable pod names only (memcached's servers): its own headless Service names them.
+    return stateful_set(owner, service.name, component.name, replicas=settings.replicas, template=template,
+                        peers_service=name, storage=None, version=version)
 
 
 def deployment(owner: Owner, service: str, component: str, name: str, replicas: int, template: dict[str, Any], *,
@@ -263,23 +246,34 @@ def inputs_hash(*parts: Any) -> str:
     return content_hash(json.loads(json.dumps(parts, sort_keys=True, default=str)))
 
 
-def infrastructure_pod(owner: Owner, service: str, component: str, *, dedicated: bool,
-                       node_selector: dict[str, str], containers: list[dict[str, Any]],
-                       volumes: list[dict[str, Any]], inputs: str) -> dict[str, Any]:
-    """Pod template of an infrastructure member (Galera, RabbitMQ): placed like any component."""
+def placed_pod(owner: Owner, service: str, component: str, *, dedicated: bool, node_selector: dict[str, str],
+               containers: list[dict[str, Any]], volumes: list[dict[str, Any]], inputs: str, grace: int,
+               co_locate_with: tuple[str, ...] = (), prefer_near: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The pod template of every workload, OpenStack component or infrastructure member: its
+    labels, its placement (placement.py) and the hash of what it consumes (`inputs`), which rolls
+    it when that changes."""
     spec: dict[str, Any] = {
         "enableServiceLinks": False,
-        "terminationGracePeriodSeconds": 120,
+        "terminationGracePeriodSeconds": grace,
         "containers": containers,
         "volumes": volumes,
         "affinity": placement.affinity(service=service, instance=owner.name, component=component,
-                                       dedicated=dedicated),
+                                       dedicated=dedicated, co_locate_with=co_locate_with, prefer_near=prefer_near),
         "topologySpreadConstraints": placement.rack_spread(service, owner.name, component),
     }
     if node_selector:
         spec["nodeSelector"] = dict(sorted(node_selector.items()))
     pod_labels = {**labels.standard(service, owner.name, component), **placement.pod_labels(dedicated)}
     return {"metadata": {"labels": pod_labels, "annotations": {INPUTS_HASH_ANNOTATION: inputs}}, "spec": spec}
+
+
+def infrastructure_pod(owner: Owner, service: str, component: str, *, dedicated: bool,
+                       node_selector: dict[str, str], containers: list[dict[str, Any]],
+                       volumes: list[dict[str, Any]], inputs: str) -> dict[str, Any]:
+    """Pod template of an infrastructure member (Galera, RabbitMQ, Ceph): placed like any component,
+    with longer to stop (a member hands over its state)."""
+    return placed_pod(owner, service, component, dedicated=dedicated, node_selector=node_selector,
+                      containers=containers, volumes=volumes, inputs=inputs, grace=120)
 
 
 def stateful_set(owner: Owner, service: str, component: str, *, replicas: int, template: dict[str, Any],
