@@ -434,7 +434,6 @@ def service_context(definition: ServiceDefinition, spec: dict[str, Any], instanc
         "shared": shared,
         "endpoints": component_urls(definition, spec, instance, namespace),
         "apache": images.apache(spec.get("images")),
-        "fernet_max_active_keys": next((r.count for r in definition.key_repositories if r.name == "fernet-keys"), 3),
     }
     if GALERA in deps:
         galera = deps[GALERA]

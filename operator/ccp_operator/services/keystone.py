@@ -16,6 +16,7 @@ KEYSTONE_CONF = ConfigFile(
     "keystone.conf", "keystone/keystone.conf.j2", "/etc/keystone/keystone.conf",
     oslo_namespaces=("keystone", "oslo.cache", "oslo.log", "oslo.messaging", "oslo.policy", "oslo.db",
                      "oslo.middleware", "osprofiler"),
+    values={"fernet_max_active_keys": FERNET_KEYS},
 )
 UWSGI_INI = ConfigFile("keystone-api-uwsgi.ini", "common/uwsgi.ini.j2", "/etc/keystone/keystone-api-uwsgi.ini",
                        values={"uwsgi": {"port": PORT, "module": "keystone.wsgi.api:application"}})
