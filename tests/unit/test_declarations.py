@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ccp_operator import endpoints
+from ccp_operator import endpoints, releases
 from ccp_operator.api import kinds
 from ccp_operator.reconcile.service import credential_keys
 from ccp_operator.services import catalog, ceph, rabbitmq
@@ -68,3 +68,11 @@ def test_the_status_schema_of_each_kind_is_its_contract():
         required, optional = endpoints.fields(contract_of(kind))
         assert set(schema["endpoint"]["properties"]) == required | optional, kind
         assert set(schema["endpoint"].get("required", [])) == required, kind
+
+
+@pytest.mark.parametrize("definition", [d for d in catalog.SERVICES if d.pypi_package], ids=lambda d: d.name)
+def test_a_service_names_its_package_version_in_every_series_the_operator_supports(definition):
+    assert set(definition.package_versions) == set(releases.SERIES)
+    versions = [tuple(int(part) for part in definition.package_versions[series].split("."))
+                for series in releases.SERIES]
+    assert versions == sorted(versions), "a later series with an older version"

@@ -175,6 +175,9 @@ class ServiceDefinition:
     keystone_user: bool = False            # a service user in keystone (for keystone_authtoken and clients)
     jobs: tuple[JobStep, ...] = ()         # in order, after the database exists and before the workloads
     pypi_package: str | None = None        # whose release pins the oslo.config namespaces
+    # Its package's version in each OpenStack series the operator supports (the newest final
+    # release of the series): what the images of a series install, and what validates its files.
+    package_versions: dict[str, str] = field(default_factory=dict)
     passwords: tuple[str, ...] = field(default=())  # extra generated secrets beyond database/keystone ones
     custom_config_dir: str = ""           # oslo.config reads *.conf here after the main file (customConfig goes here)
     key_repositories: tuple[KeyRepository, ...] = ()

@@ -22,6 +22,7 @@ SERVICE = ServiceDefinition(
     description="OpenStack Block Storage: cinder-api, cinder-scheduler, active-active cinder-volume and "
                 "cinder-backup on RBD.",
     pypi_package="cinder",
+    package_versions={"2025.1": "26.3.0", "2025.2": "27.0.0", "2026.1": "28.0.0", "2026.2": "29.0.0"},
     components=(
         Component(
             key="api", name="cinder-api", image="cinder-api", user="cinder",

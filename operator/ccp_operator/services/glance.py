@@ -22,6 +22,7 @@ SERVICE = ServiceDefinition(
     short_names=("gl",),
     description="OpenStack Image service (glance-api) with images in Ceph RBD.",
     pypi_package="glance",
+    package_versions={"2025.1": "30.2.0", "2025.2": "31.1.0", "2026.1": "32.0.0", "2026.2": "33.0.0"},
     components=(
         Component(
             key="api", name="glance-api", image="glance-api", user="glance", command="glance-api",

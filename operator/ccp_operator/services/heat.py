@@ -60,6 +60,7 @@ SERVICE = ServiceDefinition(
     short_names=("ht",),
     description="OpenStack Orchestration: heat-api and heat-api-cfn under uWSGI, heat-engine.",
     pypi_package="openstack-heat",
+    package_versions={"2025.1": "24.1.2", "2025.2": "25.0.2", "2026.1": "26.0.2", "2026.2": "27.0.1"},
     components=(
         Component(key="api", name="heat-api", image="heat-api", user="heat",
                   command="uwsgi /etc/heat/heat-api-uwsgi.ini", config_files=("heat.conf", "heat-api-uwsgi.ini"),

@@ -14,6 +14,7 @@ SERVICE = ServiceDefinition(
     short_names=("hz",),
     description="OpenStack Dashboard (horizon) under Apache with mod_wsgi, sessions in memcached.",
     pypi_package="horizon",
+    package_versions={"2025.1": "25.3.2", "2025.2": "25.5.2", "2026.1": "25.7.3", "2026.2": "27.0.0"},
     components=(
         Component(key="", name="horizon", image="horizon", user="horizon",
                   command="/usr/sbin/{{ apache.binary }} -DFOREGROUND",

@@ -35,6 +35,7 @@ SERVICE = ServiceDefinition(
     description="OpenStack Identity (keystone): API under uWSGI, fernet tokens, bootstrap of the admin "
                 "account and the identity endpoints.",
     pypi_package="keystone",
+    package_versions={"2025.1": "27.1.0", "2025.2": "28.1.0", "2026.1": "29.1.0", "2026.2": "30.0.0"},
     components=(
         Component(
             key="", name="keystone", image="keystone", user="keystone",

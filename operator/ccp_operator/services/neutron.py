@@ -33,6 +33,7 @@ SERVICE = ServiceDefinition(
     description="OpenStack Networking: neutron API (uWSGI), RPC servers, periodic workers, DHCP, L3 and "
                 "metadata agents, ML2 with Open vSwitch and VXLAN.",
     pypi_package="neutron",
+    package_versions={"2025.1": "26.0.6", "2025.2": "27.0.4", "2026.1": "28.0.2", "2026.2": "29.0.0"},
     components=(
         Component(key="server", name=SERVER, image="neutron-server", user="neutron",
                   command="uwsgi /etc/neutron/neutron-api-uwsgi.ini",

@@ -22,6 +22,7 @@ SERVICE = ServiceDefinition(
     short_names=("nv",),
     description="OpenStack Compute control plane: API, metadata API, conductor, scheduler and noVNC proxy.",
     pypi_package="nova",
+    package_versions={"2025.1": "31.3.1", "2025.2": "32.2.1", "2026.1": "33.0.2", "2026.2": "34.0.0"},
     components=(
         Component(key="api", name=API, image="nova-api", user="nova",
                   command="uwsgi /etc/nova/nova-api-uwsgi.ini", config_files=("nova.conf", "nova-api-uwsgi.ini"),

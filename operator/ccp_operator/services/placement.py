@@ -13,6 +13,7 @@ SERVICE = ServiceDefinition(
     short_names=("plc",),
     description="OpenStack Placement: resource inventories and allocations, under uWSGI.",
     pypi_package="openstack-placement",
+    package_versions={"2025.1": "13.0.1", "2025.2": "14.0.0", "2026.1": "15.0.0", "2026.2": "16.0.0"},
     components=(
         Component(
             key="", name="placement-api", image="placement-api", user="placement",
