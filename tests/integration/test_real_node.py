@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from ccp_operator.api.kinds import API_VERSION
+from ccp_operator.kube.client import Kube
 from localcluster import images, realnode, tools_bin_dir
 from localcluster.cluster import CACHE_ROOT
 from localcluster.operator import NAMESPACE, RELEASE, helm, install_in_cluster
@@ -135,6 +136,15 @@ def test_a_claim_binds_a_local_volume_of_the_real_node_and_its_data_outlives_the
     real.apply(real.pod(namespace, "reader", ["sh", "-c", "cat /data/token && sleep infinity"], **volume, **mount))
     real.wait_ready(namespace, "reader")
     assert real.kubectl("-n", namespace, "logs", "reader").stdout.strip() == token
+
+
+def test_the_operator_reads_the_last_lines_a_pod_logged(real, namespace):
+    """What a failed Job's condition quotes (Reconciler._log_tail), read as the operator reads it."""
+    real.apply(real.pod(namespace, "talker", ["sh", "-c", "echo one; echo two; echo three; sleep infinity"]))
+    real.wait_ready(namespace, "talker")
+    kube = Kube(real.local.api_client())
+    wait_for(lambda: kube.logs(namespace, "talker", 2).split() == ["two", "three"], timeout=30, interval=0.5,
+             what="the pod's last two lines")
 
 
 @pytest.fixture(scope="module")

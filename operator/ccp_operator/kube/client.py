@@ -97,9 +97,10 @@ class Kube:
         return json.loads(data) if data else {}
 
     def logs(self, namespace: str, pod: str, lines: int) -> str:
-        """The last `lines` lines of a pod's (only) container."""
+        """The last `lines` lines of a pod's (only) container. The log is plain text, but the API
+        server refuses an Accept of text/plain (406: it lists only its object encodings)."""
         return self._call("GET", f"/api/v1/namespaces/{namespace}/pods/{pod}/log",
-                          query=[("tailLines", str(lines))], accept="text/plain").decode(errors="replace")
+                          query=[("tailLines", str(lines))], accept="*/*").decode(errors="replace")
 
     def _call(self, method: str, path: str, *, query: list[tuple[str, str]] | None = None, body: Any = None,
               content_type: str = "application/json", accept: str = "application/json") -> bytes:
