@@ -4,10 +4,13 @@ each declaration is whole and consistent with what it needs."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ccp_operator import endpoints, releases
 from ccp_operator.api import kinds
+from ccp_operator.reconcile.identity import registration_script
 from ccp_operator.reconcile.service import credential_keys
 from ccp_operator.services import catalog, ceph, rabbitmq
 from ccp_operator.services.base import CEPH, KEYSTONE, RABBITMQ
@@ -76,3 +79,11 @@ def test_a_service_names_its_package_version_in_every_series_the_operator_suppor
     versions = [tuple(int(part) for part in definition.package_versions[series].split("."))
                 for series in releases.SERIES]
     assert versions == sorted(versions), "a later series with an older version"
+
+
+def test_a_generated_password_is_never_taken_for_an_option():
+    """Generated passwords may begin with "-": every CLI gets them as --password=..."""
+    scripts = [step.command for definition in catalog.SERVICES for step in definition.jobs]
+    scripts.append(registration_script("nova", []))
+    for script in scripts:
+        assert not re.search(r"--password\s", script), script

@@ -13,14 +13,15 @@ from .jobs import from_secret
 def registration_script(user: str | None, entries: list[tuple[Endpoint, dict[str, str]]]) -> str:
     """openstack CLI commands that create a service user (password from $SERVICE_PASSWORD) and
     catalog entries (an internal and a public URL each); re-runnable: existing ones are kept,
-    a URL that changed (a load balancer added) is updated."""
+    a URL that changed (a load balancer added) is updated. A password is given as --password=...:
+    a generated one may begin with "-", which the CLI would take for an option."""
     lines = ["set -e"]
     if user:
         # keystone's bootstrap makes the admin project only: the service users' project comes first.
         lines += ["openstack project create --or-show --domain default "
                   "--description 'Service users' service >/dev/null"]
-        lines += [f'openstack user create --or-show --domain default --password "$SERVICE_PASSWORD" {user} >/dev/null',
-                  f'openstack user set --password "$SERVICE_PASSWORD" {user}',
+        lines += [f'openstack user create --or-show --domain default --password="$SERVICE_PASSWORD" {user} >/dev/null',
+                  f'openstack user set --password="$SERVICE_PASSWORD" {user}',
                   f"openstack role add --project service --user {user} admin",
                   f"openstack role add --project service --user {user} service"]
     for endpoint, urls in entries:

@@ -36,11 +36,12 @@ HEAT_CONF = ConfigFile(
     auth_sections=("trustee",),
 )
 
-# keystone's side of heat, as keystone's admin: the stack domain and its admin, and the roles.
+# keystone's side of heat, as keystone's admin: the stack domain and its admin, and the roles
+# (the password as --password=...: a generated one may begin with "-").
 DOMAIN_SETUP = "\n".join((
     f"openstack domain create --or-show --description 'Users and projects of heat stacks' {DOMAIN} >/dev/null",
-    f'openstack user create --or-show --domain {DOMAIN} --password "$DOMAIN_ADMIN_PASSWORD" {DOMAIN_ADMIN} >/dev/null',
-    f'openstack user set --domain {DOMAIN} --password "$DOMAIN_ADMIN_PASSWORD" {DOMAIN_ADMIN}',
+    f'openstack user create --or-show --domain {DOMAIN} --password="$DOMAIN_ADMIN_PASSWORD" {DOMAIN_ADMIN} >/dev/null',
+    f'openstack user set --domain {DOMAIN} --password="$DOMAIN_ADMIN_PASSWORD" {DOMAIN_ADMIN}',
     f"openstack role add --domain {DOMAIN} --user-domain {DOMAIN} --user {DOMAIN_ADMIN} admin",
     f"openstack role create --or-show {STACK_OWNER_ROLE} >/dev/null",
     f"openstack role create --or-show {STACK_USER_ROLE} >/dev/null",
