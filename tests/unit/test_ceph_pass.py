@@ -7,12 +7,11 @@ from __future__ import annotations
 from ccp_operator import endpoints
 from ccp_operator.api import API_VERSION
 from ccp_operator.reconcile.ceph import CephReconciler
-from ccp_operator.reconcile import status as status_writer
 from ccp_operator.services import ceph
 from support.fake_kube import FakeKube
-from unit.test_service_pass import MAX_PASSES, finish_what_runs, ready_provider
+from unit.test_service_pass import INSTANCE as NAME, drive, ready_provider
 
-NAMESPACE, NAME = "openstack", "cloud"
+NAMESPACE = "openstack"
 
 
 def lab() -> FakeKube:
@@ -30,21 +29,12 @@ def lab() -> FakeKube:
 
 def test_a_managed_cluster_reaches_ready_through_its_steps_and_then_writes_nothing():
     kube = lab()
-    for _ in range(MAX_PASSES):
-        body = kube.get(API_VERSION, "Ceph", NAMESPACE, NAME)
-        reconciler = CephReconciler(kube, body)
-        result = reconciler.run()
-        status_writer.write(kube, body, result.status)
-        if result.stopped is None:
-            break
-        finish_what_runs(kube)
-    else:
-        raise AssertionError(f"Ceph not Ready after {MAX_PASSES} passes")
+    reconciler, outcome = drive(kube, "Ceph", CephReconciler)
     assert [step.type for step in reconciler.steps] == [
         "CredentialsReady", "MonitorAddressesReady", "MonitorMembershipReady", "MonitorsReady",
         "PoolsAndUsersReady", "ManagersReady", "ClientsReady", "DependenciesReady", "KeystoneRegistered",
         "RadosgwReady"]
-    endpoint = result.outcome.endpoint
+    endpoint = outcome.endpoint
     assert endpoints.check(endpoints.CephEndpoint, endpoint) == []
     assert endpoint["monitors"] == {"a": "10.96.0.11", "b": "10.96.0.12", "c": "10.96.0.13"}
     assert set(endpoint["clients"]) == set(ceph.CLIENTS)

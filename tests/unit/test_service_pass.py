@@ -71,11 +71,12 @@ def finish_what_runs(kube: FakeKube) -> None:
                 "currentRevision": "r1", "updateRevision": "r1"}})
 
 
-def drive_to_ready(kube: FakeKube, definition):
-    """Passes as the handler runs them, the status written after each, until one completes."""
+def drive(kube: FakeKube, kind: str, make) -> tuple:
+    """Passes of `make(kube, body)`'s reconciler as the handler runs them, the status written after
+    each, until one completes: (the reconciler, its outcome)."""
     for _ in range(MAX_PASSES):
-        body = kube.get(API_VERSION, definition.kind, NAMESPACE, INSTANCE)
-        reconciler = ServiceReconciler(kube, definition, body)
+        body = kube.get(API_VERSION, kind, NAMESPACE, INSTANCE)
+        reconciler = make(kube, body)
         result = reconciler.run()
         status_writer.write(kube, body, result.status)
         if result.stopped is not None:
@@ -83,7 +84,11 @@ def drive_to_ready(kube: FakeKube, definition):
             finish_what_runs(kube)
             continue
         return reconciler, result.outcome
-    raise AssertionError(f"{definition.name} not Ready after {MAX_PASSES} passes")
+    raise AssertionError(f"{kind} not Ready after {MAX_PASSES} passes")
+
+
+def drive_to_ready(kube: FakeKube, definition):
+    return drive(kube, definition.kind, lambda kube, body: ServiceReconciler(kube, definition, body))
 
 
 @pytest.mark.parametrize("definition", catalog.SERVICES, ids=lambda d: d.name)

@@ -65,7 +65,7 @@ class CephCluster:
 
     @property
     def monitor_ids(self) -> list[str]:
-        return list(ceph.DAEMON_IDS[:self._count("monitors", ceph.DEFAULT_MONITORS)])
+        return list(ceph.DAEMON_IDS[:ceph.DEFINITION.member_count(self.spec)])
 
     @property
     def manager_ids(self) -> list[str]:
