@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from ccp_operator import conditions, endpoints
+from ccp_operator import conditions, endpoints, secrets
 from ccp_operator.api import API_VERSION
 from ccp_operator.errors import Waiting
 from ccp_operator.reconcile import status as status_writer
 from ccp_operator.reconcile.service import ServiceReconciler
 from ccp_operator.services import catalog, ceph
 from ccp_operator.services.base import CACHE_SERVERS, IDENTITY
+from ccp_operator.workloads import JOB_STEP_LABEL
 from support.fake_kube import FakeKube
 from support.rendering import CEPH_CONF, CEPH_KEY, CREDENTIALS, ENDPOINTS, INSTANCE, NAMESPACE
 
@@ -91,12 +92,27 @@ def drive_to_ready(kube: FakeKube, definition):
     return drive(kube, definition.kind, lambda kube, body: ServiceReconciler(kube, definition, body))
 
 
+def one_job(kube: FakeKube, step: str) -> dict:
+    """The one Job of a step there is (older versions of a step are deleted)."""
+    (job,) = [obj for obj in kube.objects.values()
+              if obj["kind"] == "Job" and obj["metadata"]["labels"].get(JOB_STEP_LABEL) == step]
+    return job
+
+
+def job_script(kube: FakeKube, job: dict) -> str:
+    secret_name = next(volume["secret"]["secretName"] for volume in job["spec"]["template"]["spec"]["volumes"]
+                       if volume["name"] == "config")
+    return secrets.decoded(kube.get("v1", "Secret", NAMESPACE, secret_name))["job.sh"]
+
+
 @pytest.mark.parametrize("definition", catalog.SERVICES, ids=lambda d: d.name)
 def test_a_service_reaches_ready_through_its_steps_and_then_writes_nothing(definition):
     kube = cloud(definition)
     reconciler, outcome = drive_to_ready(kube, definition)
     steps = [step.type for step in reconciler.steps]
-    assert steps[0] == "DependenciesReady" and steps[-1] == "WorkloadsReady"
+    checks = [ServiceReconciler._step_condition(check) for check in definition.serving_checks]
+    assert steps[0] == "DependenciesReady" and steps[len(steps) - len(checks):] == checks
+    assert steps[len(steps) - len(checks) - 1] == "WorkloadsReady"
     assert ("DatabaseReady" in steps) == bool(definition.databases)
     assert ("KeystoneRegistered" in steps) == bool(definition.endpoints and definition.publishes != IDENTITY)
     assert set(outcome.components) == {component.name for component in definition.components}
@@ -112,6 +128,23 @@ def test_a_service_reaches_ready_through_its_steps_and_then_writes_nothing(defin
     body = kube.get(API_VERSION, definition.kind, NAMESPACE, INSTANCE)
     ServiceReconciler(kube, definition, body).reconcile()
     assert kube.writes() == [], "a pass over an unchanged resource wrote"
+
+
+def test_cinders_backend_check_waits_for_the_scheduler_as_keystones_admin_and_runs_again_on_a_new_rollout():
+    definition = catalog.BY_KIND["Cinder"]
+    kube = cloud(definition)
+    drive_to_ready(kube, definition)
+    check = one_job(kube, "backends-known")
+    script = job_script(kube, check)
+    assert "openstack volume backend pool list" in script and "'@rbd-1#'" in script
+    env = {e["name"]: e for e in check["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["OS_USERNAME"]["value"] == "admin" and "CHECKED_ROLLOUT" in env
+    body = kube.get(API_VERSION, "Cinder", NAMESPACE, INSTANCE)
+    body["spec"]["debug"] = True  # another cinder.conf: every workload rolls
+    kube.put(body)
+    drive_to_ready(kube, definition)
+    again = one_job(kube, "backends-known")
+    assert again["metadata"]["name"] != check["metadata"]["name"]
 
 
 def test_heats_stack_domain_step_runs_the_cli_as_keystones_admin_with_the_domain_admins_password():

@@ -7,7 +7,8 @@ The steps, in order; each either completes or raises Waiting, and the status say
   4. the service's Jobs (db sync, bootstrap), each named by the hash of its pod template;
   5. keystone registration (service user, catalog entries) through the kolla-toolbox;
   6. configuration Secrets, workloads, Services and PodDisruptionBudgets;
-  7. every workload rolled out and available.
+  7. every workload rolled out and available;
+  8. the serving checks (Jobs that wait until the service really serves, e.g. cinder's backends).
 """
 
 from __future__ import annotations
@@ -87,6 +88,7 @@ class ServiceReconciler(Reconciler):
         super().__init__(kube, body)
         self.definition = definition
         self.version = service_version(self.spec)
+        self.rolled_out_inputs: dict[str, str] = {}  # each component's inputs hash, as last applied
 
     # -- names -------------------------------------------------------------------------------
 
@@ -136,6 +138,7 @@ class ServiceReconciler(Reconciler):
                       lambda: self._run_job(self._registration_step(), context, deps, "KeystoneRegistered",
                                             env=self._registration_env(deps)))
         components = self.step("WorkloadsReady", "Available", lambda: self._apply_components(context))
+        self._check_serving(context, deps)
         return Outcome(components, self._endpoint(context), self.version)
 
     # -- upgrades ---------------------------------------------------------------------------------
@@ -199,6 +202,7 @@ class ServiceReconciler(Reconciler):
         record["state"] = upgrade.COMPLETED
         self.steps.append(conditions.Condition("UpgradeComplete", True, "Completed", f"{moving} completed"))
         components = self._apply_components(context)
+        self._check_serving(context, deps)
         return Outcome(components, self._endpoint(context), self.version)
 
     def _paused(self) -> bool:
@@ -227,6 +231,16 @@ class ServiceReconciler(Reconciler):
                 not_ready.append(f"{component.name} {rollout.ready}/{settings.replicas}")
         if not_ready:
             raise Waiting("NotHealthy", f"not starting the upgrade: {', '.join(not_ready)} ready at {running}")
+
+    def _check_serving(self, context: dict[str, Any], deps: dict[str, dict[str, Any]]) -> None:
+        """The service's serving checks, once its workloads are available: a new rollout (other
+        inputs of any workload) makes them new Jobs, run again."""
+        rollout = [{"name": "CHECKED_ROLLOUT", "value": workloads.inputs_hash(self.rolled_out_inputs)[:16]}]
+        for check in self.definition.serving_checks:
+            condition = self._step_condition(check)
+            env = (keystone_admin_env(deps[KEYSTONE]) if check.keystone_admin else []) + rollout
+            self.step(condition, "Passed", lambda c=check, n=condition, e=env: self._run_job(c, context, deps, n,
+                                                                                              env=e))
 
     @staticmethod
     def _step_condition(step: JobStep) -> str:
@@ -366,6 +380,7 @@ class ServiceReconciler(Reconciler):
         key_versions = {name: (self.kube.get("v1", "Secret", self.namespace, secret) or {}).get("data")
                         for name, secret in key_secrets.items()}
         observed: dict[str, dict[str, Any]] = {}
+        self.rolled_out_inputs = {}
         not_ready: list[str] = []
         for component in self.definition.components:
             version = (versions or {}).get(component.name, self.version)
@@ -376,6 +391,7 @@ class ServiceReconciler(Reconciler):
             mounted_keys = key_secrets if component.name == self.definition.components[0].name else {}
             digest = workloads.inputs_hash(files, settings.image,
                                            {k: key_versions[k] for k in mounted_keys})
+            self.rolled_out_inputs[component.name] = digest
             template = workloads.pod_template(self.owner, self.definition, component, settings, secret_name,
                                               mounted_keys, digest)
             for manifest in workloads.services(self.owner, self.definition, component, settings):

@@ -174,6 +174,10 @@ class ServiceDefinition:
     endpoints: tuple[Endpoint, ...] = ()
     keystone_user: bool = False            # a service user in keystone (for keystone_authtoken and clients)
     jobs: tuple[JobStep, ...] = ()         # in order, after the database exists and before the workloads
+    # Jobs that wait, once every workload is available, until the service really serves what its
+    # pods' probes cannot see (cinder: its scheduler knows the volume backends); Ready waits for
+    # them, and a new rollout runs them again.
+    serving_checks: tuple[JobStep, ...] = ()
     pypi_package: str | None = None        # whose release pins the oslo.config namespaces
     # Its package's version in each OpenStack series the operator supports (the newest final
     # release of the series): what the images of a series install, and what validates its files.

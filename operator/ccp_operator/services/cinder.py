@@ -6,6 +6,7 @@ cinder-volume runs three instances active-active, as Cinder supports it: they sh
 any volume and the others take over when one is lost.
 """
 
+from ..images import KOLLA_TOOLBOX
 from .base import (CEPH, ETCD, GALERA, KEYSTONE, MEMCACHED, RABBITMQ, CephClient, Component, ConfigFile, Endpoint,
                    JobStep, Messaging, Probe, ServiceDefinition, UpgradeStep)
 
@@ -13,6 +14,15 @@ PORT = 8776
 BACKEND = "rbd-1"
 COMMAND = "{} --config-file /etc/cinder/cinder.conf"
 CONFIG = ("cinder.conf",)
+# The scheduler places a volume only on a backend whose capabilities it has heard. cinder-volume
+# announces them once it starts and then every minute, and an announcement sent before the
+# scheduler listens is lost: until the next one, every new volume fails ("No valid backend").
+BACKEND_CHECK = f"""for attempt in $(seq 60); do
+  if openstack volume backend pool list -f value -c Name | grep -q '@{BACKEND}#'; then exit 0; fi
+  sleep 5
+done
+echo "after 5 minutes the scheduler still knows no pool of the backend {BACKEND}" >&2
+exit 1"""
 
 SERVICE = ServiceDefinition(
     name="cinder",
@@ -68,6 +78,8 @@ SERVICE = ServiceDefinition(
     keystone_user=True,
     jobs=(JobStep("db-sync", image="cinder-api", user="cinder", config_files=CONFIG,
                   command="cinder-manage db sync"),),
+    serving_checks=(JobStep("backends-known", image=KOLLA_TOOLBOX, user="ansible", command=BACKEND_CHECK,
+                            keystone_admin=True),),
     upgrade=(
         UpgradeStep("db-sync", "cinder-manage db sync", image="cinder-api", user="cinder", config_files=CONFIG),
         UpgradeStep("roll"),
