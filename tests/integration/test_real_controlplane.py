@@ -17,6 +17,7 @@ import re
 import time
 import uuid
 
+import openstack
 import pytest
 import requests
 
@@ -153,22 +154,29 @@ def test_glance_stores_an_image_in_the_images_pool_and_gives_it_back_unchanged(l
 
 # -- cinder ------------------------------------------------------------------------------------
 
+def available(storage, resource):
+    """The volume, snapshot or backup once available; if it fails, what cinder told its user why."""
+    try:
+        return storage.wait_for_status(resource, "available", failures=["error"], wait=300)
+    except openstack.exceptions.ResourceFailure as failure:
+        said = [f"{m.event_id}: {m.user_message}" for m in storage.messages() if m.resource_uuid == resource.id]
+        raise AssertionError(f"{failure}; cinder's messages: {said or 'none'}") from failure
+
+
 def test_cinder_makes_rbd_volumes_snapshots_and_volumes_from_images(lab, cloud, image):
     storage = cloud.block_storage
-    volume = storage.wait_for_status(storage.create_volume(size=1, name=unique("volume")), "available", wait=300)
+    volume = available(storage, storage.create_volume(size=1, name=unique("volume")))
     assert f"volume-{volume.id}" in rbd_names(lab, "cinder-volume", "cinder", "volumes")
     snapshot = storage.create_snapshot(volume_id=volume.id, name=unique("snapshot"))
-    storage.wait_for_status(snapshot, "available", wait=300)
-    from_image = storage.create_volume(size=1, name=unique("from-image"), image_id=image[0].id)
-    from_image = storage.wait_for_status(from_image, "available", wait=300)
+    available(storage, snapshot)
+    from_image = available(storage, storage.create_volume(size=1, name=unique("from-image"), image_id=image[0].id))
     assert from_image.volume_image_metadata["image_id"] == image[0].id
 
 
 def test_cinder_backs_a_volume_up_to_the_backups_pool(lab, cloud):
     storage = cloud.block_storage
-    volume = storage.wait_for_status(storage.create_volume(size=1, name=unique("volume")), "available", wait=300)
-    backup = storage.create_backup(volume_id=volume.id, name=unique("backup"), force=True)
-    storage.wait_for_status(backup, "available", failures=["error"], wait=300)
+    volume = available(storage, storage.create_volume(size=1, name=unique("volume")))
+    available(storage, storage.create_backup(volume_id=volume.id, name=unique("backup"), force=True))
     assert rbd_names(lab, "cinder-backup", "cinder-backup", "backups")
 
 
