@@ -144,7 +144,14 @@ IMAGE_NEEDS: dict[str, ImageNeeds] = {
         "neutron-dhcp-agent": ("dnsmasq", "dnsmasq-utils"),
         "neutron-l3-agent": ("keepalived", "haproxy", "iptables", "conntrack", "radvd"),
         "neutron-metadata-agent": ("haproxy",)}),
-    "nova": ImageNeeds(apt=CEPH_CLIENT, component_apt={"nova-novncproxy": ("novnc",)}),
+    # The hypervisors' images as Kolla's: nova-compute drives libvirt through its Python binding and
+    # makes config drives; nova-libvirt runs libvirtd, virtlogd and qemu, with qemu's RBD driver.
+    "nova": ImageNeeds(apt=CEPH_CLIENT, users={"nova-libvirt": "root"}, component_apt={
+        "nova-novncproxy": ("novnc",),
+        "nova-compute": ("python3-libvirt", "libvirt-clients", "genisoimage", "open-iscsi", "sysfsutils",
+                         "iproute2", "openvswitch-common"),
+        "nova-libvirt": ("libvirt-daemon-system", "libvirt-daemon-driver-storage-rbd", "libvirt-clients",
+                         "qemu-system-x86", "qemu-block-extra", "qemu-utils", "ovmf", "iproute2")}),
     # Apache starts as root and runs the dashboard as horizon (WSGIDaemonProcess), as in Kolla.
     "horizon": ImageNeeds(apt=("apache2", "libapache2-mod-wsgi-py3", "gettext", "locales", "tzdata"),
                           users={"horizon": "root"}, setup=HORIZON_SETUP),
@@ -154,17 +161,18 @@ IMAGE_NEEDS: dict[str, ImageNeeds] = {
 def _openstack_services() -> dict[str, OpenStackService]:
     """Kolla's images of every service in the operator's catalog, named as Kolla names them: one
     per component image, built on one base image per service."""
-    result = {}
+    result: dict[str, OpenStackService] = {}
+    families: dict[str, str] = {}  # package -> the first service installing it (nova for compute's images)
     for definition in catalog.SERVICES:
         if not definition.pypi_package:
             continue
-        needs = IMAGE_NEEDS.get(definition.name, ImageNeeds())
-        components = {}
+        family = families.setdefault(definition.pypi_package, definition.name)
+        needs = IMAGE_NEEDS.get(family, ImageNeeds())
+        service = result.setdefault(family, OpenStackService(definition.pypi_package, {}, apt=needs.apt,
+                                                             setup=needs.setup))
         for component in definition.components:
-            components.setdefault(component.image, (needs.users.get(component.image, component.user),
-                                                    needs.component_apt.get(component.image, ())))
-        result[definition.name] = OpenStackService(definition.pypi_package, components, apt=needs.apt,
-                                                   setup=needs.setup)
+            service.components.setdefault(component.image, (needs.users.get(component.image, component.user),
+                                                            needs.component_apt.get(component.image, ())))
     return result
 
 

@@ -17,7 +17,7 @@ from .kube.client import Kube
 
 # The spec field of a dependent naming each dependency (default: the dependent's own name).
 REFERENCE_FIELDS = {"Etcd": "etcdRef", "Ceph": "cephRef", "Galera": "databaseRef", "RabbitMQ": "messagingRef", "Memcached": "cacheRef",
-                    "Keystone": "identityRef", "Placement": "placementRef"}
+                    "Keystone": "identityRef", "Placement": "placementRef", "Nova": "computeAPIRef"}
 
 
 def is_ready(body: dict[str, Any]) -> bool:

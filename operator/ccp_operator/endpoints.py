@@ -81,6 +81,8 @@ class CatalogEndpoint(TypedDict):
     """An OpenStack service: the internal URL of each of its catalog entries."""
 
     internalURLs: Annotated[dict[str, str], "The internal URL of each catalog entry, by service type."]
+    publicURLs: NotRequired[Annotated[dict[str, str], "The public URL of each component with a port, by component "
+                                                      "(nova-novncproxy's, for the hypervisors' consoles)."]]
 
 
 # What each infrastructure kind publishes, and an OpenStack service by its `publishes`.

@@ -8,6 +8,9 @@
 - A component may require nodes that run another component (neutron's L3 and DHCP agents beside
   neutron-server) or prefer them (nova-scheduler beside nova-api or nova-conductor).
 - All pods honour the merged nodeSelector of the control plane, the service and the component.
+- A per-node component (a DaemonSet: libvirt, nova-compute) runs on every node that matches any
+  selector of its node set, and on no other; a compute node group's selector is its own, not
+  merged with the control plane's.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 from . import labels
 
 DEDICATED_LABEL = "ccp.openstack.org/dedicated"
+NODE_SET_LABEL = "ccp.openstack.org/node-set"  # a per-node component's node set (compute node group)
 HOSTNAME = "kubernetes.io/hostname"
 RACK = "topology.kubernetes.io/zone"
 
@@ -73,3 +77,10 @@ def rack_spread(service: str, instance: str, component: str) -> list[dict[str, A
         "whenUnsatisfiable": "ScheduleAnyway",
         "labelSelector": {"matchLabels": labels.selector(service, instance, component)},
     }]
+
+
+def node_set_affinity(selectors: tuple[dict[str, str], ...]) -> dict[str, Any]:
+    """Required node affinity to the nodes matching any of `selectors` (each a set of labels)."""
+    terms = [{"matchExpressions": [{"key": key, "operator": "In", "values": [value]}
+                                   for key, value in sorted(selector.items())]} for selector in selectors]
+    return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": terms}}}

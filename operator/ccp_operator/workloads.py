@@ -13,7 +13,7 @@ from typing import Any
 
 from . import kolla, labels, placement
 from .hashing import content_hash, short_hash
-from .services.base import Component, JobStep, Probe, ServiceDefinition
+from .services.base import Component, JobStep, NodeSet, Probe, ServiceDefinition
 
 INPUTS_HASH_ANNOTATION = "ccp.openstack.org/inputs-hash"
 JOB_STEP_LABEL = "ccp.openstack.org/job-step"
@@ -45,6 +45,7 @@ class ComponentSettings:
     node_selector: dict[str, str]
     custom_config: str | None = None
     load_balancer: dict[str, Any] = field(default_factory=dict)
+    max_unavailable: int | str = 1         # a per-node component: nodes rolled at once (count or "10%")
 
 
 def metadata(owner: Owner, name: str, service: str, component: str | None = None,
@@ -105,9 +106,21 @@ def _config_volumes(config_secret: str, key_secrets: dict[str, str],
     return volumes, mounts
 
 
+def _host_paths(component: Component) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    volumes = [{"name": path.name, "hostPath": {"path": path.path, "type": "DirectoryOrCreate"}}
+               for path in component.host_paths]
+    mounts = [{"name": path.name, "mountPath": path.path, **({"readOnly": True} if path.read_only else {})}
+              for path in component.host_paths]
+    return volumes, mounts
+
+
 def pod_template(owner: Owner, service: ServiceDefinition, component: Component, settings: ComponentSettings,
-                 config_secret: str, key_secrets: dict[str, str], inputs_hash: str) -> dict[str, Any]:
+                 config_secret: str, key_secrets: dict[str, str], inputs_hash: str,
+                 node_set: NodeSet | None = None) -> dict[str, Any]:
+    """A component's pod template; a per-node component's (`node_set`) runs on that set's nodes."""
     volumes, mounts = _config_volumes(config_secret, key_secrets)
+    host_volumes, host_mounts = _host_paths(component)
+    volumes, mounts = volumes + host_volumes, mounts + host_mounts
     container = _container(component.name, settings.image, settings.resources, mounts, KOLLA_ENV)
     if component.port:
         container["ports"] = [{"name": "api" if component.api else "main", "containerPort": component.port}]
@@ -120,10 +133,52 @@ def pod_template(owner: Owner, service: ServiceDefinition, component: Component,
         container["securityContext"] = {"privileged": True}
     elif component.capabilities:
         container["securityContext"] = {"capabilities": {"add": list(component.capabilities)}}
+    if node_set is not None:
+        return node_pod(owner, service.name, component, node_set, containers=[container], volumes=volumes,
+                        inputs=inputs_hash)
     return placed_pod(owner, service.name, component.name, dedicated=settings.dedicated,
                       node_selector=settings.node_selector, containers=[container], volumes=volumes,
                       inputs=inputs_hash, grace=60, co_locate_with=component.co_locate_with,
                       prefer_near=component.prefer_near)
+
+
+def node_pod(owner: Owner, service: str, component: Component, node_set: NodeSet, *,
+             containers: list[dict[str, Any]], volumes: list[dict[str, Any]], inputs: str) -> dict[str, Any]:
+    """The pod template of a per-node component: on every node of its node set (placement.py),
+    in the node's network and process table where the component needs them."""
+    spec: dict[str, Any] = {
+        "enableServiceLinks": False,
+        "terminationGracePeriodSeconds": 60,
+        "containers": containers,
+        "volumes": volumes,
+        "affinity": placement.node_set_affinity(node_set.selectors),
+    }
+    if component.host_network:
+        # The node's network, and still the cluster's DNS (the services' internal URLs).
+        spec.update(hostNetwork=True, dnsPolicy="ClusterFirstWithHostNet")
+    if component.host_pid:
+        spec["hostPID"] = True
+    pod_labels = {**labels.standard(service, owner.name, component.name), placement.NODE_SET_LABEL: node_set.name}
+    return {"metadata": {"labels": pod_labels, "annotations": {INPUTS_HASH_ANNOTATION: inputs}}, "spec": spec}
+
+
+def per_node_name(owner: Owner, component: Component, node_set: NodeSet) -> str:
+    return f"{owner.name}-{component.name}-{node_set.name}"
+
+
+def daemon_set(owner: Owner, service: str, component: str, node_set: NodeSet, name: str, template: dict[str, Any], *,
+               max_unavailable: int | str, version: str | None = None) -> dict[str, Any]:
+    """A per-node component on its node set, rolled `max_unavailable` nodes (a count or a
+    percentage) at a time."""
+    selector = {**labels.selector(service, owner.name, component), placement.NODE_SET_LABEL: node_set.name}
+    result = {"apiVersion": "apps/v1", "kind": "DaemonSet",
+              "metadata": metadata(owner, name, service, component, version),
+              "spec": {"selector": {"matchLabels": selector}, "template": template,
+                       "updateStrategy": {"type": "RollingUpdate",
+                                          "rollingUpdate": {"maxUnavailable": max_unavailable, "maxSurge": 0}},
+                       "revisionHistoryLimit": 5}}
+    result["metadata"]["labels"][placement.NODE_SET_LABEL] = node_set.name
+    return result
 
 
 def workload(owner: Owner, service: ServiceDefinition, component: Component, settings: ComponentSettings,
@@ -356,11 +411,18 @@ class Rollout:
     done: bool  # every replica runs the current template and is Ready
 
     @classmethod
-    def of(cls, live: dict[str, Any] | None, replicas: int) -> "Rollout":
+    def of(cls, live: dict[str, Any] | None, replicas: int | None) -> "Rollout":
+        """`replicas`: how many the workload should run (None for a DaemonSet: one per node)."""
         if live is None:
-            return cls(replicas, 0, 0, False)
+            return cls(replicas or 0, 0, 0, False)
         status = live.get("status") or {}
         generation_seen = status.get("observedGeneration", 0) >= live["metadata"].get("generation", 0)
+        if live["kind"] == "DaemonSet":
+            desired = status.get("desiredNumberScheduled", 0)
+            updated, ready = status.get("updatedNumberScheduled", 0), status.get("numberReady", 0)
+            done = generation_seen and updated >= desired and ready >= desired and \
+                status.get("numberAvailable", 0) >= desired
+            return cls(desired, ready, updated, done)
         updated = status.get("updatedReplicas", 0)
         ready = status.get("readyReplicas", 0)
         if live["kind"] == "StatefulSet":

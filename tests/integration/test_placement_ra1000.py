@@ -43,12 +43,32 @@ def _pods(kube, namespace):
     return by_component
 
 
+HYPERVISOR_COMPONENTS = ("nova-libvirt", "nova-virtlogd", "nova-compute")
+
+
+def _control_pods(kube, namespace):
+    return {component: pods for component, pods in _pods(kube, namespace).items()
+            if component not in HYPERVISOR_COMPONENTS}
+
+
 def test_every_pod_is_scheduled_and_running(ra1000):
     kube, namespace = ra1000
     pods = [p for group in _pods(kube, namespace).values() for p in group]
-    # The replicas of examples/controlplane-1000.yaml, with etcd, HAProxy and the Ceph managers.
-    assert len(pods) == 95
+    # The replicas of examples/controlplane-1000.yaml, with etcd, HAProxy and the Ceph managers,
+    # and three pods on each of the 1000 hypervisors.
+    assert len(pods) == 95 + 3 * 1000
     assert all(p["status"]["phase"] == "Running" and p["spec"].get("nodeName") for p in pods)
+
+
+def test_every_compute_node_runs_libvirt_and_nova_compute_once_and_no_other_node_does(ra1000):
+    kube, namespace = ra1000
+    computes = {n["metadata"]["name"] for n in kube.list("v1", "Node", None)
+                if n["metadata"]["labels"].get("openstack-compute-node") == "enabled"}
+    assert len(computes) == 1000
+    pods = _pods(kube, namespace)
+    for component in HYPERVISOR_COMPONENTS:
+        nodes = [p["spec"]["nodeName"] for p in pods[component]]
+        assert len(nodes) == len(set(nodes)) and set(nodes) == computes, component
 
 
 def test_dedicated_components_have_nodes_of_their_own(ra1000):
@@ -69,7 +89,7 @@ def test_everything_runs_on_control_plane_nodes(ra1000):
     control = {n["metadata"]["name"] for n in kube.list("v1", "Node", None)
                if n["metadata"]["labels"].get("openstack-control-plane") == "enabled"}
     assert len(control) == 35
-    for component, pods in _pods(kube, namespace).items():
+    for component, pods in _control_pods(kube, namespace).items():
         assert {p["spec"]["nodeName"] for p in pods} <= control, component
 
 

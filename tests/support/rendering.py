@@ -22,6 +22,8 @@ ENDPOINTS = {
                  "region": "RegionOne", "adminSecret": "cloud-keystone-credentials",
                  "adminPasswordKey": "admin-password"},
     "Placement": {"internalURLs": {"placement": "http://cloud-placement-api.openstack.svc:8780"}},
+    "Nova": {"internalURLs": {"compute": "http://cloud-nova-api.openstack.svc:8774/v2.1"},
+             "publicURLs": {"nova-api": "http://10.0.0.15:8774", "nova-novncproxy": "http://10.0.0.16:6080"}},
     "Etcd": {"endpoints": [f"cloud-etcd-{i}.cloud-etcd-peers.openstack.svc:2379" for i in range(3)],
              "service": "cloud-etcd.openstack.svc:2379", "tls": False},
     "Ceph": {"mode": "managed", "pools": {role: role for role in ceph.POOL_ROLES},
@@ -52,7 +54,16 @@ def context(definition: ServiceDefinition, spec: dict[str, Any] | None = None,
         result["ceph"]["files"] = {user: {"ceph.conf": CEPH_CONF,
                                           f"ceph.client.{user}.keyring": ceph.keyring(f"client.{user}", CEPH_KEY)}
                                    for user in ceph.CLIENTS}
+        if any(client.libvirt_secret for client in definition.ceph_clients):
+            result["ceph"]["libvirt"] = {"xml": ceph.libvirt_secret_xml(published["Ceph"]["libvirtSecretUUID"], "nova"),
+                                         "key": CEPH_KEY}
     return result
+
+
+def node_set_context(definition: ServiceDefinition, spec: dict[str, Any]) -> dict[str, Any]:
+    """A per-node component's extra template variables: its service's first node set."""
+    node_set = definition.node_sets(spec)[0]
+    return {"node_set": {"name": node_set.name, **node_set.values}}
 
 
 def all_files(definition: ServiceDefinition, spec: dict[str, Any] | None = None,
@@ -61,6 +72,8 @@ def all_files(definition: ServiceDefinition, spec: dict[str, Any] | None = None,
     """{component name: {file name: content}} for every component of the service."""
     spec = {"release": "2026.1", **(spec or {})}
     ctx = context(definition, spec, endpoints, messaging_password)
+    if definition.node_sets:
+        ctx.update(node_set_context(definition, spec))
     return {component.name: component_files(definition, component,
                                              component_settings(definition, component, spec), ctx, spec)
             for component in definition.components}

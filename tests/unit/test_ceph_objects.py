@@ -128,7 +128,7 @@ def test_rook_mon_endpoints():
 def test_ceph_comes_up_after_keystone_and_wakes_the_services_that_use_it():
     order = [kind for kind, _, _ in children()]
     assert order.index("Keystone") < order.index("Ceph") < order.index("Glance")
-    assert dependents.dependent_kinds("Ceph") == ["Glance", "Cinder", "Nova"]
+    assert dependents.dependent_kinds("Ceph") == ["Glance", "Cinder", "Compute"]
     assert "Ceph" in dependents.dependent_kinds("Keystone")
 
 

@@ -10,6 +10,7 @@ from ccp_operator import conditions, endpoints, secrets
 from ccp_operator.api import API_VERSION
 from ccp_operator.errors import Waiting
 from ccp_operator.reconcile import status as status_writer
+from ccp_operator.reconcile.ceph_objects import client_files
 from ccp_operator.reconcile.service import ServiceReconciler
 from ccp_operator.services import catalog, ceph
 from ccp_operator.services.base import CACHE_SERVERS, IDENTITY
@@ -40,9 +41,9 @@ def cloud(definition) -> FakeKube:
     objects = [ready_provider(kind) for kind in ENDPOINTS]
     objects += [secret(f"{INSTANCE}-rabbitmq-user-{d.name}", {"password": f"{d.name}-rabbit"})
                 for d in catalog.SERVICES]
-    objects += [secret(f"{INSTANCE}-ceph-client-{user}",
-                       {"ceph.conf": CEPH_CONF, f"ceph.client.{user}.keyring": ceph.keyring(f"client.{user}", CEPH_KEY)})
-                for user in ceph.CLIENTS]
+    uuid = ENDPOINTS["Ceph"]["libvirtSecretUUID"]
+    objects += [secret(f"{INSTANCE}-ceph-client-{user}", client_files(
+        user, {"conf": CEPH_CONF, "user": user, "key": CEPH_KEY}, {"uuid": uuid})) for user in ceph.CLIENTS]
     objects.append(secret("cloud-keystone-credentials", {"admin-password": CREDENTIALS["admin-password"]}))
     keys = [*definition.passwords, "database-password", "keystone-password"]
     own = f"{INSTANCE}-{definition.name}-credentials"
@@ -64,6 +65,12 @@ def finish_what_runs(kube: FakeKube) -> None:
     for path, obj in list(kube.objects.items()):
         if obj["kind"] == "Job" and not (obj.get("status") or {}).get("succeeded"):
             kube.put({**obj, "status": {"succeeded": 1}})
+        elif obj["kind"] == "DaemonSet":
+            nodes = 2  # the node set's nodes
+            kube.put({**obj, "status": {
+                "observedGeneration": obj["metadata"]["generation"], "desiredNumberScheduled": nodes,
+                "currentNumberScheduled": nodes, "updatedNumberScheduled": nodes, "numberReady": nodes,
+                "numberAvailable": nodes}})
         elif obj["kind"] in ("Deployment", "StatefulSet"):
             replicas = obj["spec"].get("replicas", 1)
             kube.put({**obj, "status": {
@@ -115,7 +122,10 @@ def test_a_service_reaches_ready_through_its_steps_and_then_writes_nothing(defin
     assert steps[len(steps) - len(checks) - 1] == "WorkloadsReady"
     assert ("DatabaseReady" in steps) == bool(definition.databases)
     assert ("KeystoneRegistered" in steps) == bool(definition.endpoints and definition.publishes != IDENTITY)
-    assert set(outcome.components) == {component.name for component in definition.components}
+    node_sets = definition.node_sets({}) if definition.node_sets else ()
+    assert set(outcome.components) == {f"{component.name}-{node_set.name}" if component.per_node else component.name
+                                       for component in definition.components
+                                       for node_set in (node_sets if component.per_node else (None,))}
     if definition.publishes == IDENTITY:
         assert set(outcome.endpoint) == {"internalURL", "publicURL", "region", "adminSecret", "adminPasswordKey"}
     elif definition.publishes == CACHE_SERVERS:

@@ -17,7 +17,7 @@ from ..releases import DEFAULT_RELEASE
 from ..services import catalog, ceph, galera, rabbitmq
 from ..services.base import InfrastructureDefinition, ServiceDefinition
 from . import schema as s
-from .sections import SECTIONS
+from .sections import SECTIONS, SERVICE_FIELDS
 from .crds import crd
 
 IMAGES = s.IMAGES
@@ -48,9 +48,15 @@ def service_section(definition: ServiceDefinition) -> dict[str, s.Schema]:
     properties["paused"] = PAUSED
     properties["workers"] = WORKERS
     for component in definition.components:
+        if component.per_node:
+            properties[component.key] = s.per_node_component(f"The {component.name} component, on every node of "
+                                                             "each node set.", custom_config)
+            continue
         properties[component.key] = s.component(f"The {component.name} component.", component.replicas,
                                                 dedicated=component.dedicated, api=component.api,
                                                 custom_config=custom_config)
+    if definition.kind in SERVICE_FIELDS:
+        properties.update(SERVICE_FIELDS[definition.kind]())
     return properties
 
 

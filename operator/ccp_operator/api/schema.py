@@ -114,6 +114,23 @@ def component(description: str, replicas: int, *, dedicated: bool = False, api: 
     return obj(description, properties, default={})
 
 
+MAX_UNAVAILABLE: Schema = {
+    "x-kubernetes-int-or-string": True,
+    "anyOf": [{"type": "integer"}, {"type": "string"}],
+    "minimum": 1,                           # a count (numbers only)
+    "pattern": r"^[1-9][0-9]?%$|^100%$",    # a percentage (strings only)
+    "description": "Nodes whose pod a rolling update replaces at once: a count, or a percentage of the node set "
+                   "(default 10%).",
+}
+
+
+def per_node_component(description: str, custom_config: str | None = OSLO_CUSTOM_CONFIG) -> Schema:
+    """A per-node component: a DaemonSet on each node set of its service, rolled at a set pace."""
+    properties = {key: value for key, value in common_fields(custom_config).items() if key != "nodeSelector"}
+    properties["maxUnavailable"] = MAX_UNAVAILABLE
+    return obj(description, properties, default={})
+
+
 def members_section(description: str, replicas: int, storage_size: str, storage_what: str,
                     custom_config: str | None, dedicated: bool = True) -> dict[str, Schema]:
     """The section of a quorum service (etcd, Galera, RabbitMQ): members with a volume each."""

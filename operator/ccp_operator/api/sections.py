@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..releases import DEFAULT_RELEASE
-from ..services import ceph, etcd, galera, rabbitmq
+from ..services import ceph, compute, etcd, galera, rabbitmq
 from ..services.base import InfrastructureDefinition
 from . import schema as s
 
@@ -136,3 +136,31 @@ SECTIONS: dict[str, Callable[[], dict[str, s.Schema]]] = {
     rabbitmq.DEFINITION.kind: rabbitmq_section,
     ceph.DEFINITION.kind: ceph_section,
 }
+
+
+def compute_fields() -> dict[str, s.Schema]:
+    """The Compute kind's own fields beside its components: its node groups and their pace."""
+    group = s.obj("Hypervisors alike: one DaemonSet of each component on the nodes the selector picks.", {
+        "name": s.string("The group's name, in its DaemonSets' names.", pattern=s.DNS_LABEL_PATTERN, maxLength=20),
+        "nodeSelector": {**s.string_map("Labels of the group's nodes (not merged with the control plane's)."),
+                         "minProperties": 1},
+        "virtType": s.string("libvirt's domain type: kvm, or qemu (emulation) where the nodes have no usable KVM.",
+                             enum=["kvm", "qemu"], default=compute.DEFAULT_VIRT_TYPE),
+        "cpuMode": s.string("The CPU the guests see: the host's model, the host's CPU itself, the named models, "
+                            "or none.", enum=["host-model", "host-passthrough", "custom", "none"],
+                            default=compute.DEFAULT_CPU_MODE),
+        "cpuModels": {"type": "array", "items": s.string("A libvirt CPU model, e.g. Cascadelake-Server."),
+                      "maxItems": 16, "description": "With cpuMode custom: the models, in order of preference."},
+    }, required=["name"])
+    return {
+        "nodeGroups": {"type": "array", "items": group, "maxItems": 64, "x-kubernetes-list-type": "map",
+                       "x-kubernetes-list-map-keys": ["name"],
+                       "description": "The hypervisors, in groups with their own nodes and settings; default: one "
+                                      "group `default` on the nodes labelled openstack-compute-node=enabled.",
+                       "default": [compute.DEFAULT_GROUP]},
+        "maxUnavailable": s.MAX_UNAVAILABLE,
+    }
+
+
+# Fields of an OpenStack service's section beyond those of its components, by kind.
+SERVICE_FIELDS: dict[str, Callable[[], dict[str, s.Schema]]] = {compute.SERVICE.kind: compute_fields}

@@ -53,6 +53,7 @@ _BUILTIN_TYPES = [
     ResourceType("v1", "Node", "nodes", namespaced=False),
     ResourceType("apps/v1", "Deployment", "deployments"),
     ResourceType("apps/v1", "StatefulSet", "statefulsets"),
+    ResourceType("apps/v1", "DaemonSet", "daemonsets"),
     ResourceType("batch/v1", "Job", "jobs"),
     ResourceType("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets"),
 ]

@@ -42,6 +42,7 @@ def client_files(user: str, client: dict[str, str], cluster: dict[str, Any]) -> 
     if ceph.CLIENTS[user].libvirt_secret:
         files["libvirt-secret.xml"] = ceph.libvirt_secret_xml(cluster["uuid"], client["user"])
         files["libvirt-secret-uuid"] = cluster["uuid"]
+        files["libvirt-secret.base64"] = client["key"]  # libvirt's secret value file: the cephx key
     return files
 
 

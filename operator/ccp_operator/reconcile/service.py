@@ -16,14 +16,14 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from .. import conditions, dependencies, images, kolla, placement, releases, render, secrets, workloads
+from .. import conditions, dependencies, images, kolla, labels, placement, releases, render, secrets, workloads
 from ..api import API_VERSION
 from ..dependencies import REFERENCE_FIELDS
 from ..endpoints import CacheEndpoint, CatalogEndpoint, IdentityEndpoint
 from ..errors import InvalidSpec, Waiting
 from ..kube.client import Kube
-from ..services.base import (CACHE_SERVERS, CEPH, ETCD, GALERA, IDENTITY, KEYSTONE, MEMCACHED, PLACEMENT, RABBITMQ,
-                             Component, JobStep, ServiceDefinition)
+from ..services.base import (CACHE_SERVERS, CEPH, ETCD, GALERA, IDENTITY, KEYSTONE, MEMCACHED, NOVA, PLACEMENT,
+                             RABBITMQ, Component, JobStep, NodeSet, ServiceDefinition)
 from ..workloads import ComponentSettings
 from . import jobs, upgrade
 from .base import Outcome, Reconciler
@@ -31,6 +31,9 @@ from .identity import keystone_admin_env, registration_script
 from .jobs import from_secret
 
 DEFAULT_WORKERS = 4
+# How many nodes of a node set a per-node component (nova-compute) rolls at once, by default: a
+# 1000-hypervisor fleet in ten waves.
+DEFAULT_MAX_UNAVAILABLE = "10%"
 MIGRATION_RETRIES = 1
 DATABASE_CLIENT = "database-client"  # a step's image: the one the Galera in use publishes
 
@@ -59,6 +62,7 @@ def component_settings(definition: ServiceDefinition, component: Component, spec
         node_selector=placement.merged_node_selector(spec.get("nodeSelector"), own.get("nodeSelector")),
         custom_config=own.get("customConfig") if own is not spec else None,
         load_balancer=own.get("loadBalancer") or {},
+        max_unavailable=own.get("maxUnavailable") or spec.get("maxUnavailable") or DEFAULT_MAX_UNAVAILABLE,
     )
 
 
@@ -224,6 +228,14 @@ class ServiceReconciler(Reconciler):
         not_ready = []
         for component in self.definition.components:
             settings = component_settings(self.definition, component, self.spec, running)
+            if component.per_node:
+                for node_set in self.definition.node_sets(self.spec):
+                    live = self.kube.get("apps/v1", "DaemonSet", self.namespace,
+                                         workloads.per_node_name(self.owner, component, node_set))
+                    rollout = workloads.Rollout.of(live, None)
+                    if not rollout.done:
+                        not_ready.append(f"{component.name} {rollout.ready}/{rollout.replicas} on {node_set.name}")
+                continue
             live = self.kube.get("apps/v1", "StatefulSet" if component.stateful else "Deployment", self.namespace,
                                  workloads.workload_name(self.owner, component))
             rollout = workloads.Rollout.of(live, settings.replicas)
@@ -268,7 +280,7 @@ class ServiceReconciler(Reconciler):
             if secret is None:
                 raise Waiting("WaitingForRabbitMQ", f"waiting for the RabbitMQ user secret of {user}")
             messaging_password = secrets.decoded(secret)["password"]
-        ceph_files = self._ceph_files(deps[CEPH]) if CEPH in deps else {}
+        ceph_files, libvirt_secret = self._ceph_files(deps[CEPH]) if CEPH in deps else ({}, None)
         shared = {name: secrets.ensure(self.kube, self.namespace, f"{self.owner.name}-{name}", ["value"],
                                        service=self.definition.name, instance=self.owner.name)["value"]
                   for name in self.definition.shared_secrets}
@@ -276,12 +288,15 @@ class ServiceReconciler(Reconciler):
                                   messaging_password, shared)
         if ceph_files:
             context["ceph"]["files"] = ceph_files
+        if libvirt_secret:
+            context["ceph"]["libvirt"] = libvirt_secret
         return context
 
-    def _ceph_files(self, ceph_endpoint: dict[str, Any]) -> dict[str, dict[str, str]]:
-        """ceph.conf and keyring of each cephx user a component reads, from the Ceph client Secrets."""
+    def _ceph_files(self, ceph_endpoint: dict[str, Any]) -> tuple[dict[str, dict[str, str]], dict[str, str] | None]:
+        """ceph.conf and keyring of each cephx user a component reads, from the Ceph client Secrets,
+        and the libvirt secret (xml and key) of the user whose key the hypervisors' libvirt holds."""
         users = sorted({user for component in self.definition.components for user in component.ceph_users})
-        files = {}
+        files, libvirt_secret = {}, None
         for user in users:
             name = ceph_endpoint["clients"][user]["secret"]
             secret = self.kube.get("v1", "Secret", self.namespace, name)
@@ -289,7 +304,9 @@ class ServiceReconciler(Reconciler):
                 raise Waiting("WaitingForCeph", f"waiting for the Ceph client Secret {name}")
             data = secrets.decoded(secret)
             files[user] = {key: value for key, value in data.items() if key == "ceph.conf" or key.endswith(".keyring")}
-        return files
+            if "libvirt-secret.xml" in data:
+                libvirt_secret = {"xml": data["libvirt-secret.xml"], "key": data["libvirt-secret.base64"]}
+        return files, libvirt_secret
 
     def _endpoint(self, context: dict[str, Any]) -> dict[str, Any] | None:
         """What this service publishes for its dependents once Ready (its `publishes`)."""
@@ -306,7 +323,10 @@ class ServiceReconciler(Reconciler):
             component = self.definition.component(endpoint.component)
             host = f"{workloads.workload_name(self.owner, component)}.{self.namespace}.svc"
             urls[endpoint.service_type] = f"http://{host}:{component.port}{endpoint.path}"
-        return CatalogEndpoint(internalURLs=urls) if urls else None
+        if not urls:
+            return None
+        public = {name: component["public"] for name, component in context["endpoints"].items()}
+        return CatalogEndpoint(internalURLs=urls, publicURLs=public)
 
     # -- jobs ------------------------------------------------------------------------------------
 
@@ -385,6 +405,16 @@ class ServiceReconciler(Reconciler):
         for component in self.definition.components:
             version = (versions or {}).get(component.name, self.version)
             settings = component_settings(self.definition, component, self.spec, version)
+            if component.per_node:
+                node_sets = self.definition.node_sets(self.spec)
+                for node_set in node_sets:
+                    name = workloads.per_node_name(self.owner, component, node_set)
+                    rollout = self._apply_per_node(component, node_set, settings, context, version)
+                    observed[name.removeprefix(f"{self.owner.name}-")] = rollout.entry(settings.image)
+                    if not rollout.done:
+                        not_ready.append(f"{component.name} {rollout.ready}/{rollout.replicas} on {node_set.name}")
+                self._delete_removed_node_sets(component, {node_set.name for node_set in node_sets})
+                continue
             files = component_files(self.definition, component, settings, context, self.spec)
             secret_name = workloads.config_secret_name(self.owner, component.name)
             self.kube.apply(workloads.secret(self.owner, secret_name, self.definition.name, component.name, files))
@@ -411,6 +441,39 @@ class ServiceReconciler(Reconciler):
         if not_ready:
             raise Waiting("RollingOut", "waiting for pods: " + ", ".join(not_ready), soon=True)
         return observed
+
+    def _delete_removed_node_sets(self, component: Component, kept: set[str]) -> None:
+        """The DaemonSets of node sets the spec no longer names: removing a compute node group
+        removes its pods (their config Secrets stay until the resource goes: Secrets are never
+        deleted)."""
+        for live in self.kube.list("apps/v1", "DaemonSet", self.namespace,
+                                   labels.selector(self.definition.name, self.owner.name, component.name)):
+            node_set = live["metadata"]["labels"].get(placement.NODE_SET_LABEL)
+            if node_set not in kept:
+                name = live["metadata"]["name"]
+                self.kube.delete("apps/v1", "DaemonSet", self.namespace, name)
+                self.event("Deleted", f"{component.name} on node set {node_set}: no longer in the spec")
+
+    def _apply_per_node(self, component: Component, node_set: NodeSet, settings: ComponentSettings,
+                        context: dict[str, Any], version: str) -> workloads.Rollout:
+        """A per-node component's config Secret and DaemonSet on one node set, rendered with the
+        set's own values."""
+        name = workloads.per_node_name(self.owner, component, node_set)
+        set_context = {**context, "node_set": {"name": node_set.name, **node_set.values}}
+        files = component_files(self.definition, component, settings, set_context, self.spec)
+        secret_name = f"{name}-config"
+        self.kube.apply(workloads.secret(self.owner, secret_name, self.definition.name, component.name, files))
+        digest = workloads.inputs_hash(files, settings.image)
+        self.rolled_out_inputs[name] = digest
+        template = workloads.pod_template(self.owner, self.definition, component, settings, secret_name, {}, digest,
+                                          node_set=node_set)
+        live, sent = self.kube.apply_changed(workloads.daemon_set(
+            self.owner, self.definition.name, component.name, node_set, name, template,
+            max_unavailable=settings.max_unavailable, version=version))
+        if sent:
+            self.event("Applied", f"{component.name} on node set {node_set.name}: {settings.image}, "
+                                  f"inputs {digest[:12]}")
+        return workloads.Rollout.of(live, None)
 
 
 def component_urls(definition: ServiceDefinition, spec: dict[str, Any], instance: str,
@@ -473,6 +536,8 @@ def service_context(definition: ServiceDefinition, spec: dict[str, Any], instanc
         context["keystone"] = keystone_context(keystone_endpoint(definition, spec, instance, namespace))
     if PLACEMENT in deps:
         context["placement"] = deps[PLACEMENT]
+    if NOVA in deps:
+        context["nova"] = deps[NOVA]
     if ETCD in deps:
         if deps[ETCD].get("tls"):
             raise InvalidSpec(REFERENCE_FIELDS[ETCD], "coordination through an etcd that needs TLS client "

@@ -10,11 +10,11 @@ its templates.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 # Dependencies a service can declare, by the kind of resource that provides them.
 GALERA, RABBITMQ, MEMCACHED, KEYSTONE, PLACEMENT = "Galera", "RabbitMQ", "Memcached", "Keystone", "Placement"
-ETCD, CEPH = "Etcd", "Ceph"
+ETCD, CEPH, NOVA = "Etcd", "Ceph", "Nova"
 
 KOLLA_CONFIG_DIR = "/var/lib/kolla/config_files"
 
@@ -53,6 +53,28 @@ class Probe:
 
 
 @dataclass(frozen=True)
+class HostPath:
+    """A directory of the node a per-node component shares with the host and its neighbours
+    (libvirt's sockets with nova-compute, the instances' disks)."""
+
+    name: str
+    path: str
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class NodeSet:
+    """Nodes a service's per-node components run on: one DaemonSet per set and component.
+
+    A node runs the set's pods when it matches any of `selectors`; `values` are the set's own
+    template variables (a compute node group's virtualization settings)."""
+
+    name: str                                 # the DaemonSets' name suffix and node-group label
+    selectors: tuple[dict[str, str], ...]
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Component:
     """One long-running program of a service: one Deployment (or StatefulSet)."""
 
@@ -78,6 +100,11 @@ class Component:
     # Linux capabilities beyond the runtime's defaults, for what its privsep daemon keeps (short of
     # privileged): a daemon that cannot keep its capabilities fails to start.
     capabilities: tuple[str, ...] = ()
+    # One pod on every node of each of the service's node sets (a DaemonSet), instead of replicas.
+    per_node: bool = False
+    host_network: bool = False             # the node's network stack (hypervisors' and switches' agents)
+    host_pid: bool = False                 # the node's process table (libvirt's guests outlive their pod)
+    host_paths: tuple[HostPath, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -190,6 +217,8 @@ class ServiceDefinition:
     messaging: Messaging | None = None     # its RabbitMQ user's rights (with RABBITMQ in needs)
     publishes: str = CATALOG_URLS          # what its status.endpoint holds (above)
     ceph_clients: tuple[CephClient, ...] = ()  # its cephx users (with CEPH in needs)
+    # The nodes its per-node components run on, from its spec (None: it has no per-node component).
+    node_sets: Callable[[dict[str, Any]], tuple[NodeSet, ...]] | None = None
 
     def component(self, name: str) -> Component:
         return next(c for c in self.components if c.name == name)

@@ -3,7 +3,7 @@ them up and upgrades them, and the infrastructure they stand on."""
 
 from __future__ import annotations
 
-from . import cinder, glance, heat, horizon, keystone, memcached, neutron, nova, placement
+from . import cinder, compute, glance, heat, horizon, keystone, memcached, neutron, nova, placement
 from .base import InfrastructureDefinition, ServiceDefinition
 
 SERVICES: tuple[ServiceDefinition, ...] = (
@@ -14,6 +14,7 @@ SERVICES: tuple[ServiceDefinition, ...] = (
     cinder.SERVICE,
     neutron.SERVICE,
     nova.SERVICE,
+    compute.SERVICE,
     heat.SERVICE,
     horizon.SERVICE,
 )

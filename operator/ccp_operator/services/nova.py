@@ -2,11 +2,11 @@
 
 As the reference architecture places them: nova-api x3 and nova-conductor x3 on dedicated nodes,
 nova-scheduler x8 on shared nodes, preferring those of nova-api and nova-conductor. Cells v2
-with cell0 and one cell; nova-compute runs on the hypervisors, outside this control plane.
+with cell0 and one cell; nova-compute runs on the hypervisors, as the Compute kind (compute.py).
 """
 
-from .base import (CEPH, GALERA, KEYSTONE, MEMCACHED, PLACEMENT, RABBITMQ, CephClient, Component, ConfigFile, Endpoint,
-                   JobStep, Messaging, Probe, ServiceDefinition, UpgradeStep)
+from .base import (GALERA, KEYSTONE, MEMCACHED, PLACEMENT, RABBITMQ, Component, ConfigFile, Endpoint, JobStep,
+                   Messaging, Probe, ServiceDefinition, UpgradeStep)
 
 API_PORT = 8774
 METADATA_PORT = 8775
@@ -56,10 +56,8 @@ SERVICE = ServiceDefinition(
         ConfigFile("nova-metadata-uwsgi.ini", "common/uwsgi.ini.j2", "/etc/nova/nova-metadata-uwsgi.ini",
                    values={"uwsgi": {"port": METADATA_PORT, "module": "nova.wsgi.metadata:application"}}),
     ),
-    needs=(GALERA, MEMCACHED, RABBITMQ, KEYSTONE, PLACEMENT, CEPH),
+    needs=(GALERA, MEMCACHED, RABBITMQ, KEYSTONE, PLACEMENT),
     messaging=Messaging(rpc=True),
-    # nova clones glance's images and attaches cinder's volumes through libvirt with its own user.
-    ceph_clients=(CephClient("nova", writable=("vms", "volumes"), readable=("images",), libvirt_secret=True),),
     databases=("nova_api", "nova", "nova_cell0"),
     endpoints=(Endpoint("compute", "nova", API, "/v2.1", "OpenStack Compute"),),
     keystone_user=True,

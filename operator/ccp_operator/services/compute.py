@@ -1,0 +1,105 @@
+"""Compute: the hypervisors of the cloud. On every node of each compute node group, libvirt
+(libvirtd and virtlogd) runs the guests under qemu and nova-compute drives it.
+
+Each group is its own set of DaemonSets, with its own nodeSelector and virtualization settings
+(`virtType`: kvm, or qemu where there is no usable KVM; the CPU model guests see). libvirt and
+nova-compute are separate pods, so rolling nova-compute (an upgrade) never restarts libvirt, and
+the guests run in the node's process table (hostPID), outside either pod. nova-compute holds no
+database credentials: it reaches the database through nova-conductor, over RPC. The instance
+disks are RBD images in the `vms` pool, opened by qemu with the Ceph key of nova's cephx user,
+which libvirt reads from its secrets directory at start.
+
+New hypervisors map themselves into the cell: nova-scheduler discovers unmapped hosts
+periodically (`discover_hosts_in_cells_interval`), and each nova-compute registers its resource
+provider in placement.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import nova
+from .base import (CEPH, KEYSTONE, NOVA, PLACEMENT, RABBITMQ, CephClient, Component, ConfigFile, HostPath, Messaging,
+                   NodeSet, ServiceDefinition, UpgradeStep)
+
+DEFAULT_NODE_SELECTOR = {"openstack-compute-node": "enabled"}
+DEFAULT_GROUP = {"name": "default", "nodeSelector": DEFAULT_NODE_SELECTOR}
+DEFAULT_VIRT_TYPE = "kvm"
+DEFAULT_CPU_MODE = "host-model"
+LIBVIRT, VIRTLOGD, COMPUTE = "nova-libvirt", "nova-virtlogd", "nova-compute"
+
+# What libvirt and nova-compute share on the node: libvirt's sockets and state, the guests'
+# local files (console logs, config drives), and the node's devices and kernel modules.
+RUN_LIBVIRT = HostPath("run-libvirt", "/run/libvirt")
+LIBVIRT_STATE = HostPath("var-lib-libvirt", "/var/lib/libvirt")
+INSTANCES = HostPath("var-lib-nova", "/var/lib/nova")
+GUEST_LOGS = HostPath("var-log-libvirt", "/var/log/libvirt")
+DEVICES = HostPath("dev", "/dev")
+MODULES = HostPath("lib-modules", "/lib/modules", read_only=True)
+CGROUPS = HostPath("sys-fs-cgroup", "/sys/fs/cgroup")
+MACHINES = HostPath("run-machines", "/run/systemd/machines")
+
+NOVA_CONFIG = ("nova.conf",)
+LIBVIRT_CONFIG = ("libvirtd.conf", "qemu.conf", "libvirt-secret.xml", "libvirt-secret.base64")
+
+
+def node_groups(spec: dict[str, Any]) -> tuple[NodeSet, ...]:
+    """One node set per compute node group, with its virtualization settings."""
+    groups = spec.get("nodeGroups")
+    if groups is None:
+        groups = [DEFAULT_GROUP]
+    return tuple(NodeSet(group["name"], (dict(group.get("nodeSelector") or DEFAULT_NODE_SELECTOR),), {
+        "virt_type": group.get("virtType", DEFAULT_VIRT_TYPE),
+        "cpu_mode": group.get("cpuMode", DEFAULT_CPU_MODE),
+        "cpu_models": list(group.get("cpuModels") or []),
+    }) for group in groups)
+
+
+SERVICE = ServiceDefinition(
+    name="compute",
+    kind="Compute",
+    plural="computes",
+    short_names=("cmp", "hypervisors"),
+    description="OpenStack Compute's hypervisors: libvirt (libvirtd, virtlogd) and nova-compute on every node "
+                "of each compute node group.",
+    pypi_package="nova",
+    package_versions=nova.SERVICE.package_versions,
+    components=(
+        Component(key="libvirt", name=LIBVIRT, image="nova-libvirt", user="root", command="/usr/sbin/libvirtd",
+                  config_files=LIBVIRT_CONFIG, per_node=True, privileged=True, host_network=True, host_pid=True,
+                  host_paths=(RUN_LIBVIRT, LIBVIRT_STATE, INSTANCES, GUEST_LOGS, DEVICES, MODULES, CGROUPS,
+                              MACHINES),
+                  cpu="500m", memory="1Gi"),
+        Component(key="virtlogd", name=VIRTLOGD, image="nova-libvirt", user="root",
+                  command="/usr/sbin/virtlogd", config_files=("virtlogd.conf",), per_node=True, privileged=True,
+                  host_network=True, host_pid=True, host_paths=(RUN_LIBVIRT, INSTANCES, GUEST_LOGS),
+                  cpu="100m", memory="128Mi"),
+        Component(key="compute", name=COMPUTE, image="nova-compute", user="nova", command="nova-compute",
+                  config_files=NOVA_CONFIG, per_node=True, privileged=True, host_network=True, host_pid=True,
+                  host_paths=(RUN_LIBVIRT, LIBVIRT_STATE, INSTANCES, DEVICES, MODULES),
+                  ceph_users=("nova",), cpu="500m", memory="1Gi"),
+    ),
+    config_files=(
+        ConfigFile("nova.conf", "compute/nova.conf.j2", "/etc/nova/nova.conf",
+                   oslo_namespaces=nova.SERVICE.config_file("nova.conf").oslo_namespaces),
+        ConfigFile("libvirtd.conf", "compute/libvirtd.conf.j2", "/etc/libvirt/libvirtd.conf", mode="0644"),
+        ConfigFile("qemu.conf", "compute/qemu.conf.j2", "/etc/libvirt/qemu.conf", mode="0644"),
+        ConfigFile("virtlogd.conf", "compute/virtlogd.conf.j2", "/etc/libvirt/virtlogd.conf", mode="0644"),
+        # libvirt loads its persistent secrets from here at start: nova's Ceph key, for qemu's RBD disks.
+        ConfigFile("libvirt-secret.xml", "compute/libvirt-secret.xml.j2",
+                   "/etc/libvirt/secrets/{{ ceph.secret_uuid }}.xml"),
+        ConfigFile("libvirt-secret.base64", "compute/libvirt-secret.base64.j2",
+                   "/etc/libvirt/secrets/{{ ceph.secret_uuid }}.base64"),
+    ),
+    needs=(RABBITMQ, KEYSTONE, PLACEMENT, CEPH, NOVA),
+    messaging=Messaging(rpc=True),
+    # The guests' disks in `vms`, cinder's volumes attached, glance's images cloned.
+    ceph_clients=(CephClient("nova", writable=("vms", "volumes"), readable=("images",), libvirt_secret=True),),
+    keystone_user=True,
+    # After the control services (the catalog's order): nova-compute rolls at the pace of
+    # maxUnavailable, libvirt only when its own image or files change.
+    upgrade=(UpgradeStep("roll"),),
+    shared_secrets=(),
+    custom_config_dir="/etc/nova/nova.conf.d",
+    node_sets=node_groups,
+)

@@ -1,0 +1,121 @@
+"""The Compute kind: one set of DaemonSets per compute node group, each on its own nodes and with
+its own virtualization settings, rolled at the pace the spec sets."""
+
+from __future__ import annotations
+
+import configparser
+
+from ccp_operator import secrets
+from ccp_operator.api import API_VERSION
+from ccp_operator.placement import NODE_SET_LABEL
+from ccp_operator.reconcile.service import ServiceReconciler
+from ccp_operator.services import catalog
+from support.rendering import CEPH_KEY, INSTANCE, NAMESPACE
+from test_service_pass import cloud, drive_to_ready
+
+COMPUTE = catalog.BY_KIND["Compute"]
+GROUPS = [{"name": "kvm", "nodeSelector": {"openstack-compute-node": "enabled"}},
+          {"name": "lab", "nodeSelector": {"ccp.local/all-in-one": "enabled", "zone": "a"}, "virtType": "qemu",
+           "cpuMode": "custom", "cpuModels": ["Nehalem"]}]
+
+
+def ready_compute(spec: dict):
+    kube = cloud(COMPUTE)
+    body = kube.get(API_VERSION, "Compute", NAMESPACE, INSTANCE)
+    body["spec"].update(spec)
+    kube.put(body)
+    drive_to_ready(kube, COMPUTE)
+    return kube
+
+
+def daemon_sets(kube) -> dict[str, dict]:
+    return {obj["metadata"]["name"]: obj for obj in kube.objects.values() if obj["kind"] == "DaemonSet"}
+
+
+def config(kube, workload: str) -> dict[str, str]:
+    return secrets.decoded(kube.get("v1", "Secret", NAMESPACE, f"{INSTANCE}-{workload}-config"))
+
+
+def nova_conf(kube, group: str) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read_string(config(kube, f"nova-compute-{group}")["nova.conf"])
+    return parser
+
+
+def test_each_node_group_gets_libvirt_virtlogd_and_nova_compute_on_its_own_nodes_only():
+    kube = ready_compute({"nodeGroups": GROUPS})
+    sets = daemon_sets(kube)
+    assert set(sets) == {f"{INSTANCE}-{component}-{group['name']}" for group in GROUPS
+                         for component in ("nova-libvirt", "nova-virtlogd", "nova-compute")}
+    lab = sets[f"{INSTANCE}-nova-compute-lab"]
+    terms = lab["spec"]["template"]["spec"]["affinity"]["nodeAffinity"][
+        "requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+    assert terms == [{"matchExpressions": [{"key": "ccp.local/all-in-one", "operator": "In", "values": ["enabled"]},
+                                           {"key": "zone", "operator": "In", "values": ["a"]}]}]
+    # Two groups' DaemonSets of one component never select each other's pods.
+    assert lab["spec"]["selector"]["matchLabels"][NODE_SET_LABEL] == "lab"
+    assert sets[f"{INSTANCE}-nova-compute-kvm"]["spec"]["selector"]["matchLabels"][NODE_SET_LABEL] == "kvm"
+
+
+def test_a_group_renders_its_own_virtualization_settings_and_no_database_credentials():
+    kube = ready_compute({"nodeGroups": GROUPS})
+    kvm, lab = nova_conf(kube, "kvm"), nova_conf(kube, "lab")
+    assert (kvm["libvirt"]["virt_type"], kvm["libvirt"]["cpu_mode"]) == ("kvm", "host-model")
+    assert (lab["libvirt"]["virt_type"], lab["libvirt"]["cpu_mode"], lab["libvirt"]["cpu_models"]) == \
+        ("qemu", "custom", "Nehalem")
+    assert lab["libvirt"]["images_type"] == "rbd" and lab["libvirt"]["rbd_user"] == "nova"
+    assert not {"database", "api_database"} & set(lab.sections())
+    assert lab["upgrade_levels"]["compute"] == "auto"
+
+
+def test_libvirt_holds_novas_ceph_key_as_its_secret_and_nova_compute_reads_the_key_ring():
+    kube = ready_compute({})
+    secret = config(kube, "nova-libvirt-default")
+    uuid_line = next(line for line in secret["libvirt-secret.xml"].splitlines() if "<uuid>" in line)
+    uuid = uuid_line.strip().removeprefix("<uuid>").removesuffix("</uuid>")
+    assert f'/etc/libvirt/secrets/{uuid}.base64' in secret["config.json"]
+    assert secret["libvirt-secret.base64"].strip() == CEPH_KEY  # the value only: libvirt decodes it
+    compute = config(kube, "nova-compute-default")
+    assert "ceph.client.nova.keyring" in compute
+
+
+def test_hypervisor_pods_share_the_nodes_network_processes_and_libvirts_directories():
+    kube = ready_compute({})
+    sets = daemon_sets(kube)
+    for component in ("nova-libvirt", "nova-compute"):
+        pod = sets[f"{INSTANCE}-{component}-default"]["spec"]["template"]["spec"]
+        assert pod["hostNetwork"] and pod["hostPID"] and pod["dnsPolicy"] == "ClusterFirstWithHostNet"
+        paths = {volume["hostPath"]["path"] for volume in pod["volumes"] if "hostPath" in volume}
+        assert {"/run/libvirt", "/var/lib/nova", "/var/lib/libvirt"} <= paths, component
+        assert "podAntiAffinity" not in pod["affinity"] and "topologySpreadConstraints" not in pod
+
+
+def test_the_default_pace_is_a_tenth_of_the_fleet_and_a_component_may_set_its_own():
+    kube = ready_compute({"maxUnavailable": "25%", "libvirt": {"maxUnavailable": 1}})
+    sets = daemon_sets(kube)
+    pace = {name: ds["spec"]["updateStrategy"]["rollingUpdate"]["maxUnavailable"] for name, ds in sets.items()}
+    assert pace == {f"{INSTANCE}-nova-libvirt-default": 1, f"{INSTANCE}-nova-virtlogd-default": "25%",
+                    f"{INSTANCE}-nova-compute-default": "25%"}
+    kube = ready_compute({})
+    assert {ds["spec"]["updateStrategy"]["rollingUpdate"]["maxUnavailable"]
+            for ds in daemon_sets(kube).values()} == {"10%"}
+
+
+def test_an_upgrade_waits_for_every_hypervisor_of_every_group():
+    kube = ready_compute({"nodeGroups": GROUPS})
+    name = f"{INSTANCE}-nova-compute-lab"
+    live = kube.get("apps/v1", "DaemonSet", NAMESPACE, name)
+    kube.put({**live, "status": {**live["status"], "numberReady": 1}})
+    body = kube.get(API_VERSION, "Compute", NAMESPACE, INSTANCE)
+    result = ServiceReconciler(kube, COMPUTE, body).run()
+    assert result.stopped is not None and "nova-compute 1/2 on lab" in result.stopped.message
+
+
+def test_removing_a_node_group_deletes_its_daemon_sets_and_keeps_the_others():
+    kube = ready_compute({"nodeGroups": GROUPS})
+    body = kube.get(API_VERSION, "Compute", NAMESPACE, INSTANCE)
+    body["spec"]["nodeGroups"] = GROUPS[:1]
+    kube.put(body)
+    drive_to_ready(kube, COMPUTE)
+    assert set(daemon_sets(kube)) == {f"{INSTANCE}-{component}-kvm"
+                                      for component in ("nova-libvirt", "nova-virtlogd", "nova-compute")}
