@@ -58,6 +58,7 @@ bench: tools system-deps venv
 	$(PYTHON) bench/real_node.py
 	$(PYTHON) bench/real_controlplane.py
 	$(PYTHON) bench/controlplane_ready.py
+	$(PYTHON) bench/compute_fleet.py
 	$(PYTHON) bench/upgrade_release.py
 	$(PYTHON) bench/operator_failover.py --rounds 10
 	$(PYTHON) bench/galera_failover.py --kills 20

@@ -10,40 +10,17 @@ Uses its own state directory, so a running demo cluster is left alone.
 from __future__ import annotations
 
 import argparse
-import json
 import time
-from collections import Counter
 from pathlib import Path
 
 from ccp_operator.kube.client import Kube
 from localcluster import LocalCluster
 from localcluster.cluster import CACHE_ROOT
 from localcluster.controlplane import apply_plane, wait_plane_ready
-from localcluster.operator import USER, install_and_start
+from localcluster.operator import install_and_start
+from measure import memory_mib, operator_writes
 
 ROOT = Path(__file__).resolve().parents[1]
-WRITES = {"create", "update", "patch", "delete", "deletecollection"}
-
-
-def operator_writes(audit_log: Path, offset: int) -> Counter:
-    counts: Counter = Counter()
-    with open(audit_log, "rb") as handle:
-        handle.seek(offset)
-        for line in handle:
-            event = json.loads(line)
-            if event["user"]["username"] == USER and event["verb"] in WRITES:
-                ref = event.get("objectRef", {})
-                counts[f"{event['verb']} {ref.get('resource')}{'/' + ref['subresource'] if ref.get('subresource') else ''}"] += 1
-    return counts
-
-
-def memory_mib(pid: int) -> dict[str, float]:
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmHWM", "VmRSS"):
-            fields[key] = int(value.split()[0]) / 1024
-    return fields
 
 
 def main() -> None:

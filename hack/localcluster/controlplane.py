@@ -83,5 +83,12 @@ def placement_table(kube: Kube, namespace: str) -> str:
             ready = f"{workload.get('status', {}).get('readyReplicas', 0)}/{workload['spec']['replicas']}"
             nodes = ",".join(sorted(pods_by_owner.get(component, [])))
             rows.append((labels["app.kubernetes.io/name"], component, ready, dedicated, nodes))
+    # Per-node components: one pod on each node of their node set, too many nodes to name.
+    for workload in sorted(kube.list("apps/v1", "DaemonSet", namespace), key=lambda w: w["metadata"]["name"]):
+        labels, status = workload["metadata"]["labels"], workload.get("status", {})
+        node_set = labels.get("ccp.openstack.org/node-set", "")
+        ready = f"{status.get('numberReady', 0)}/{status.get('desiredNumberScheduled', 0)}"
+        rows.append((labels["app.kubernetes.io/name"], labels["app.kubernetes.io/component"], ready, "per node",
+                     f"every node of node set {node_set}"))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     return "\n".join("  ".join([*(cell.ljust(w) for cell, w in zip(row[:4], widths)), row[4]]) for row in rows)
