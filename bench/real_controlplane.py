@@ -57,8 +57,8 @@ def main() -> None:
     body = realplane.lab_manifest()
     namespace, name = body["metadata"]["namespace"], body["metadata"]["name"]
     cluster = LocalCluster(STATE_DIR, progress=lambda message: None)
-    cluster.up("small", real_nodes=1)
     try:
+        cluster.up("small", real_nodes=1)
         timings = realplane.deploy(cluster, progress=lambda message: None)
         kube = Kube(cluster.api_client())
         print(f"images loaded into the node: {timings['images']:.0f} s; operator installed: {timings['operator']:.0f} s")

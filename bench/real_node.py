@@ -92,10 +92,10 @@ def main() -> None:
     if cluster.state_dir.exists():
         cluster.down()
     start = time.monotonic()
-    cluster.up("small", real_nodes=1)
-    up_seconds = time.monotonic() - start
-    node = cluster.real_node()
     try:
+        cluster.up("small", real_nodes=1)
+        up_seconds = time.monotonic() - start
+        node = cluster.real_node()
         start = time.monotonic()
         node.load_images(["memcached"])
         load_seconds = time.monotonic() - start

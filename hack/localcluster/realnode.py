@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+import grpc
 import yaml
 
 from . import images, pki
@@ -176,13 +177,16 @@ class RealNode:
 
     def _wait_containerd(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
+        problem = "no socket yet"
         while time.monotonic() < deadline:
             if self.processes.exited("containerd"):
                 raise RealNodeError(f"containerd exited during start-up:\n{self.processes.log_tail('containerd')}")
-            if self.socket.exists() and run("ctr", "--address", str(self.socket), "version", check=False).returncode == 0:
-                return
+            if self.socket.exists():
+                problem = cri_problem(self.socket)
+                if problem is None:
+                    return
             time.sleep(0.2)
-        raise RealNodeError(f"containerd did not answer on {self.socket} within {timeout:.0f}s")
+        raise RealNodeError(f"containerd's CRI did not answer on {self.socket} within {timeout:.0f}s ({problem})")
 
     def _forget_containers(self) -> list[str]:
         """Removes from the shared store the containers (and their snapshots) an earlier node
@@ -437,6 +441,20 @@ def leftovers(state_dir: Path) -> list[str]:
 
 
 # -- pure builders -------------------------------------------------------------------------------
+
+def cri_problem(socket: Path) -> str | None:
+    """None once containerd's CRI answers the kubelet's first call (RuntimeService.Version), else
+    what it said. containerd serves its own API before its CRI plugin has loaded its state, and a
+    kubelet started in between exits ("server is not initialized yet")."""
+    with grpc.insecure_channel(f"unix://{socket}") as channel:
+        version = channel.unary_unary("/runtime.v1.RuntimeService/Version",
+                                      request_serializer=bytes, response_deserializer=bytes)
+        try:
+            version(b"", timeout=5)  # an empty VersionRequest
+        except grpc.RpcError as error:
+            return f"{error.code().name}: {error.details()}"
+    return None
+
 
 def containerd_config(node_dir: Path, root: Path, sandbox_image: str) -> str:
     """containerd 1.6's configuration (version 2) for the node's own instance."""

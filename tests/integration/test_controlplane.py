@@ -62,9 +62,9 @@ def settled(kube, namespace):
 
 
 def workloads(kube, namespace):
-    """{kind/name: (generation, inputs hash)} of every Deployment and StatefulSet."""
+    """{kind/name: (generation, inputs hash)} of every Deployment, StatefulSet and DaemonSet."""
     result = {}
-    for kind in ("Deployment", "StatefulSet"):
+    for kind in ("Deployment", "StatefulSet", "DaemonSet"):
         for item in kube.kube.list("apps/v1", kind, namespace):
             annotations = item["spec"]["template"]["metadata"].get("annotations", {})
             result[f"{kind}/{item['metadata']['name']}"] = (item["metadata"]["generation"],
@@ -188,7 +188,7 @@ def test_operator_restart_changes_no_pod_template(kube, plane, operator):
     assert workloads(kube, plane) == before
     if mark is not None:
         rolled = [w for w in kube.audit.writes_since(mark, OPERATOR_USER)
-                  if w["objectRef"]["resource"] in ("deployments", "statefulsets", "jobs", "secrets")]
+                  if w["objectRef"]["resource"] in ("deployments", "statefulsets", "daemonsets", "jobs", "secrets")]
         assert rolled == [], [f"{w['verb']} {w['requestURI']}" for w in rolled]
 
 
@@ -309,7 +309,10 @@ def test_ceph_gives_each_service_its_own_key_and_configuration(kube, plane):
     assert f"rbd_secret_uuid = {uuid_}" in backup["cinder.conf"]
     nova_client = secret_files(kube, plane, "cloud-ceph-client-nova")
     assert f"<uuid>{uuid_}</uuid>" in nova_client["libvirt-secret.xml"]
-    assert f"rbd_secret_uuid = {uuid_}" in secret_files(kube, plane, "cloud-nova-conductor-config")["nova.conf"]
+    hypervisor = secret_files(kube, plane, "cloud-nova-compute-default-config")
+    assert f"rbd_secret_uuid = {uuid_}" in hypervisor["nova.conf"]
+    assert "ceph.client.nova.keyring" in hypervisor
+    assert "[libvirt]" not in secret_files(kube, plane, "cloud-nova-conductor-config")["nova.conf"]
 
     steps = {job["metadata"]["labels"]["ccp.openstack.org/job-step"]
              for job in k.list("batch/v1", "Job", plane, {"app.kubernetes.io/name": "ceph"})}

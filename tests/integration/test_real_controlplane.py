@@ -40,8 +40,8 @@ CATALOG_TYPES = {"identity", "placement", "image", "volumev3", "network", "compu
 @pytest.fixture(scope="module")
 def lab():
     cluster = RealCluster(STATE_DIR)
-    cluster.local.up("small", real_nodes=1)
     try:
+        cluster.local.up("small", real_nodes=1)
         cluster.timings = realplane.deploy(cluster.local, timeout=2700,
                                            progress=lambda message: print(message, flush=True))
         yield cluster

@@ -31,11 +31,14 @@ STATE_DIR = CACHE_ROOT / "test-real-node"
 @pytest.fixture(scope="module")
 def real():
     cluster = RealCluster(STATE_DIR)
-    cluster.local.up("small", real_nodes=1)
-    cluster.local.real_node().load_images(["python", "memcached"])
-    yield cluster
-    if cluster.local.state_dir.exists():
-        cluster.local.down()
+    try:
+        cluster.local.up("small", real_nodes=1)
+        cluster.local.real_node().load_images(["python", "memcached"])
+        yield cluster
+    finally:
+        # A node that failed to start is stopped too: its bridge would stop the next one.
+        if cluster.local.state_dir.exists():
+            cluster.local.down()
 
 
 @pytest.fixture

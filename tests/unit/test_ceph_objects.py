@@ -52,6 +52,10 @@ def test_each_service_may_use_rbd_on_its_own_pools_only():
 def test_keyrings_and_addresses_in_ceph_s_formats():
     assert ceph.keyring("client.glance", "KEY", {"osd": "profile rbd pool=images", "mon": "profile rbd"}) == (
         '[client.glance]\n\tkey = KEY\n\tcaps mon = "profile rbd"\n\tcaps osd = "profile rbd pool=images"\n')
+    key = "AQBzwWJnAAAAABAAm5k0xJbTzZ3v0qvB8dG9tA=="
+    assert ceph.keyring_key(ceph.keyring("client.nova", key, {"mon": "profile rbd"})) == key
+    with pytest.raises(ValueError):
+        ceph.keyring_key('[client.nova]\n\tcaps mon = "profile rbd"\n')
     assert ceph.mon_address("10.0.0.1") == "[v2:10.0.0.1:3300,v1:10.0.0.1:6789]"
     assert ceph.mon_address("fd00::1") == "[v2:[fd00::1]:3300,v1:[fd00::1]:6789]"
 

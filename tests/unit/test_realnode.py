@@ -3,12 +3,41 @@ lets pod traffic or DNS queries leave it."""
 
 import ipaddress
 import tomllib
+from concurrent import futures
 from pathlib import Path
+
+import grpc
 
 from localcluster import images, nodes, realnode
 
 NODE_DIR = Path("/state/realnode")
 PKI = Path("/state/pki")
+
+
+def test_containerd_counts_as_started_once_its_cri_answers_the_kubelet_s_first_call(tmp_path):
+    """A gRPC server on a unix socket that answers RuntimeService.Version as containerd's CRI
+    does before and after it has loaded its state."""
+    initialized = []
+
+    def version(request, context):
+        if not initialized:
+            context.abort(grpc.StatusCode.UNKNOWN, "server is not initialized yet")
+        return b""
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
+    server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler("runtime.v1.RuntimeService", {
+        "Version": grpc.unary_unary_rpc_method_handler(version, request_deserializer=bytes,
+                                                       response_serializer=bytes)})])
+    socket = tmp_path / "containerd.sock"
+    server.add_insecure_port(f"unix://{socket}")
+    server.start()
+    try:
+        assert realnode.cri_problem(socket) == "UNKNOWN: server is not initialized yet"
+        initialized.append(True)
+        assert realnode.cri_problem(socket) is None
+    finally:
+        server.stop(grace=None)
+    assert realnode.cri_problem(socket).startswith("UNAVAILABLE")
 
 
 def test_containerd_is_its_own_instance_with_the_measured_settings():

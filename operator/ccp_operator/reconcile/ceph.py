@@ -168,8 +168,16 @@ class CephReconciler(Reconciler):
             missing = [key for key in wanted if key not in data]
             if missing:
                 raise Waiting("ExternalCephIncomplete", f"Secret {name} lacks " + ", ".join(missing))
-            return {user: {"user": user, "keyring": data[f"ceph.client.{user}.keyring"], "conf": data["ceph.conf"]}
-                    for user in ceph.CLIENTS}
+            clients = {}
+            for user in ceph.CLIENTS:
+                keyring = data[f"ceph.client.{user}.keyring"]
+                try:
+                    key = ceph.keyring_key(keyring)
+                except ValueError:
+                    raise Waiting("ExternalCephIncomplete",
+                                  f"Secret {name}: ceph.client.{user}.keyring holds no key") from None
+                clients[user] = {"user": user, "key": key, "keyring": keyring, "conf": data["ceph.conf"]}
+            return clients
         rook = external["rook"]
         namespace = rook["namespace"]
         map_name = rook.get("monEndpointsConfigMap") or "rook-ceph-mon-endpoints"

@@ -94,6 +94,16 @@ def keyring(entity: str, key: str, caps: dict[str, str] | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def keyring_key(keyring_text: str) -> str:
+    """The cephx key in a keyring of one entity (an external cluster's Secret gives keyrings, and
+    libvirt's secret value is the bare key)."""
+    for line in keyring_text.splitlines():
+        name, _, value = line.partition("=")
+        if name.strip() == "key" and value.strip():
+            return value.strip()
+    raise ValueError("the keyring holds no key")
+
+
 def key_name(entity: str) -> str:
     """The key of an entity's secret in the keys Secret: mon., client.admin -> mon, client.admin."""
     return entity.rstrip(".")
