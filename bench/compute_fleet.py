@@ -26,7 +26,7 @@ from localcluster import LocalCluster
 from localcluster.cluster import CACHE_ROOT
 from localcluster.controlplane import apply_plane, kubectl, wait_plane_ready
 from localcluster.operator import install_and_start
-from measure import memory_mib, operator_writes
+from measure import idle_writes, memory_mib
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPONENTS = tuple(component.name for component in compute.SERVICE.components)
@@ -91,11 +91,7 @@ def main() -> None:
 
         roll_seconds = wait("nova-compute not rolled", rolled, 3600)
         wait_plane_ready(kube, namespace, name, 600, lambda m: print(m, flush=True))
-        time.sleep(30)  # retries already scheduled when Ready was reached finish first
-        idle_mark = cluster.audit_log.stat().st_size
-        print(f"  idle for {args.idle:.0f}s ...", flush=True)
-        time.sleep(args.idle)
-        idle = operator_writes(cluster.audit_log, idle_mark)
+        idle = idle_writes(cluster.audit_log, args.idle)
         memory = memory_mib(pid)
     finally:
         cluster.down()

@@ -10,7 +10,6 @@ Uses its own state directory, so a running demo cluster is left alone.
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 from ccp_operator.kube.client import Kube
@@ -18,7 +17,7 @@ from localcluster import LocalCluster
 from localcluster.cluster import CACHE_ROOT
 from localcluster.controlplane import apply_plane, wait_plane_ready
 from localcluster.operator import install_and_start
-from measure import memory_mib, operator_writes
+from measure import idle_writes, memory_mib, operator_writes
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,11 +39,7 @@ def main() -> None:
         ready_seconds = wait_plane_ready(kube, body["metadata"]["namespace"], body["metadata"]["name"], 1800,
                                          lambda m: print(m, flush=True))
         to_ready = operator_writes(cluster.audit_log, mark)
-        time.sleep(30)  # retries already scheduled when Ready was reached finish first
-        idle_mark = cluster.audit_log.stat().st_size
-        print(f"  idle for {args.idle:.0f}s ...", flush=True)
-        time.sleep(args.idle)
-        idle = operator_writes(cluster.audit_log, idle_mark)
+        idle = idle_writes(cluster.audit_log, args.idle)
         memory = memory_mib(pid)
     finally:
         cluster.down()

@@ -4,6 +4,7 @@ audit log, where the operator has a user of its own) and its memory."""
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -34,3 +35,13 @@ def memory_mib(pid: int) -> dict[str, float]:
         if key in ("VmHWM", "VmRSS"):
             fields[key] = int(value.split()[0]) / 1024
     return fields
+
+
+def idle_writes(audit_log: Path, seconds: float) -> Counter:
+    """The operator's writes while nothing changes for `seconds`, once the retries already
+    scheduled when the resource became Ready have run."""
+    time.sleep(30)
+    mark = audit_log.stat().st_size
+    print(f"  idle for {seconds:.0f}s ...", flush=True)
+    time.sleep(seconds)
+    return operator_writes(audit_log, mark)

@@ -51,8 +51,11 @@ class Cluster:
         return AuditLog(self.local.audit_log) if self.local else None
 
     def kubectl(self, *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run([str(tools_bin_dir() / "kubectl"), "--kubeconfig", str(self.kubeconfig), *args],
-                              input=stdin, capture_output=True, text=True, check=check, timeout=120)
+        done = subprocess.run([str(tools_bin_dir() / "kubectl"), "--kubeconfig", str(self.kubeconfig), *args],
+                              input=stdin, capture_output=True, text=True, timeout=120)
+        if check and done.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(args)} exited {done.returncode}: {done.stderr.strip()}")
+        return done
 
 
 def _api_client(path: Path) -> client.ApiClient:

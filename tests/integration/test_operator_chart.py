@@ -8,6 +8,7 @@ small example to Ready, while the same token is refused what the operator never 
 from __future__ import annotations
 
 import copy
+import json
 import subprocess
 import uuid
 from pathlib import Path
@@ -26,6 +27,7 @@ from support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = yaml.safe_load((ROOT / "examples" / "controlplane-small.yaml").read_text())
+MONITORING_CRDS = ("servicemonitors.monitoring.coreos.com", "prometheusrules.monitoring.coreos.com")
 NAMESPACED_RELEASE = "openstack-ccp-operator-scoped"  # contains the chart's name: objects take this name
 
 
@@ -43,8 +45,14 @@ def refused(kubeconfig: Path, *args: str, stdin: str | None = None) -> bool:
 def monitoring_api(kube):
     """The Prometheus operator's CRDs, as a cluster with monitoring has them."""
     kube.kubectl("apply", "--server-side", "-f", str(monitoring_crds_dir()))
-    kube.kubectl("wait", "--for=condition=Established", "crd/servicemonitors.monitoring.coreos.com",
-                 "crd/prometheusrules.monitoring.coreos.com", "--timeout=180s")
+
+    def established() -> bool:
+        done = kube.kubectl("get", "crd", *MONITORING_CRDS, "-o", "json", check=False)
+        crds = json.loads(done.stdout)["items"] if done.returncode == 0 else []
+        return len(crds) == len(MONITORING_CRDS) and all(
+            conditions.is_true(crd.get("status", {}).get("conditions"), "Established") for crd in crds)
+
+    wait_for(established, timeout=180, what="the monitoring CRDs Established")
 
 
 def test_chart_lints(kube):

@@ -140,13 +140,14 @@ def test_a_service_reaches_ready_through_its_steps_and_then_writes_nothing(defin
     assert kube.writes() == [], "a pass over an unchanged resource wrote"
 
 
-def test_cinders_backend_check_waits_for_the_scheduler_as_keystones_admin_and_runs_again_on_a_new_rollout():
+def test_cinders_backend_check_waits_for_the_scheduler_to_place_volumes_and_backups_as_keystones_admin_and_runs_again_on_a_new_rollout():
     definition = catalog.BY_KIND["Cinder"]
     kube = cloud(definition)
     drive_to_ready(kube, definition)
     check = one_job(kube, "backends-known")
     script = job_script(kube, check)
     assert "openstack volume backend pool list" in script and "'@rbd-1#'" in script
+    assert "openstack volume backup create" in script
     env = {e["name"]: e for e in check["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["OS_USERNAME"]["value"] == "admin" and "CHECKED_ROLLOUT" in env
     body = kube.get(API_VERSION, "Cinder", NAMESPACE, INSTANCE)

@@ -14,14 +14,41 @@ PORT = 8776
 BACKEND = "rbd-1"
 COMMAND = "{} --config-file /etc/cinder/cinder.conf"
 CONFIG = ("cinder.conf",)
-# The scheduler places a volume only on a backend whose capabilities it has heard. cinder-volume
-# announces them once it starts and then every minute, and an announcement sent before the
-# scheduler listens is lost: until the next one, every new volume fails ("No valid backend").
-BACKEND_CHECK = f"""for attempt in $(seq 60); do
-  if openstack volume backend pool list -f value -c Name | grep -q '@{BACKEND}#'; then exit 0; fi
+# The scheduler places a volume only on a backend whose capabilities it has heard, and a backup
+# only on a cinder-backup it has heard. cinder-volume and cinder-backup announce themselves once
+# they start and then every minute, and an announcement sent before the scheduler listens is
+# lost: until the next one, every new volume fails ("No valid backend") or every backup
+# ("Service not found for creating backup"). The scheduler shows the volume pools it knows; that
+# it knows a backup service shows only by making a backup (of an empty volume, deleted after).
+BACKEND_CHECK = f"""probe=ccp-serving-check
+for attempt in $(seq 60); do
+  if openstack volume backend pool list -f value -c Name | grep -q '@{BACKEND}#'; then break; fi
+  [ "$attempt" = 60 ] && {{ echo "after 5 minutes the scheduler still knows no pool of the backend {BACKEND}" >&2; exit 1; }}
   sleep 5
 done
-echo "after 5 minutes the scheduler still knows no pool of the backend {BACKEND}" >&2
+status() {{ openstack "$@" -f value -c status; }}
+wait_status() {{  # wait_status WANTED... -- COMMAND: the status reached, or the last one seen
+  wanted=""; while [ "$1" != -- ]; do wanted="$wanted $1"; shift; done; shift
+  for attempt in $(seq 60); do
+    now=$(status "$@" 2>/dev/null || true)
+    case " $wanted " in *" $now "*) echo "$now"; return;; esac
+    sleep 5
+  done
+  echo "$now"
+}}
+for id in $(openstack volume backup list --name $probe -f value -c ID); do openstack volume backup delete $id; done
+for id in $(openstack volume list --name $probe -f value -c ID); do openstack volume delete $id; done
+volume=$(openstack volume create --size 1 $probe -f value -c id)
+[ "$(wait_status available error -- volume show $volume)" = available ] || {{ echo "the probe volume failed" >&2; exit 1; }}
+for attempt in $(seq 30); do
+  backup=$(openstack volume backup create --name $probe $volume -f value -c id)
+  reached=$(wait_status available error -- volume backup show $backup)
+  openstack volume backup delete $backup
+  if [ "$reached" = available ]; then openstack volume delete $volume; exit 0; fi
+  sleep 10
+done
+openstack volume delete $volume
+echo "after 5 minutes the scheduler still sends backups to no cinder-backup" >&2
 exit 1"""
 
 SERVICE = ServiceDefinition(
