@@ -140,7 +140,7 @@ def test_a_service_reaches_ready_through_its_steps_and_then_writes_nothing(defin
     assert kube.writes() == [], "a pass over an unchanged resource wrote"
 
 
-def test_cinders_backend_check_waits_for_the_scheduler_to_place_volumes_and_backups_as_keystones_admin_and_runs_again_on_a_new_rollout():
+def test_cinders_serving_check_proves_volumes_and_backups_are_placed_and_runs_again_on_a_new_rollout():
     definition = catalog.BY_KIND["Cinder"]
     kube = cloud(definition)
     drive_to_ready(kube, definition)

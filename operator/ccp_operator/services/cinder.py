@@ -26,12 +26,11 @@ for attempt in $(seq 60); do
   [ "$attempt" = 60 ] && {{ echo "after 5 minutes the scheduler still knows no pool of the backend {BACKEND}" >&2; exit 1; }}
   sleep 5
 done
-status() {{ openstack "$@" -f value -c status; }}
-wait_status() {{  # wait_status WANTED... -- COMMAND: the status reached, or the last one seen
-  wanted=""; while [ "$1" != -- ]; do wanted="$wanted $1"; shift; done; shift
+settled() {{  # settled ID KIND...: its status once available or error, else the last one seen
+  id=$1; shift
   for attempt in $(seq 60); do
-    now=$(status "$@" 2>/dev/null || true)
-    case " $wanted " in *" $now "*) echo "$now"; return;; esac
+    now=$(openstack "$@" show "$id" -f value -c status 2>/dev/null || true)
+    case "$now" in available|error) break;; esac
     sleep 5
   done
   echo "$now"
@@ -39,16 +38,16 @@ wait_status() {{  # wait_status WANTED... -- COMMAND: the status reached, or the
 for id in $(openstack volume backup list --name $probe -f value -c ID); do openstack volume backup delete $id; done
 for id in $(openstack volume list --name $probe -f value -c ID); do openstack volume delete $id; done
 volume=$(openstack volume create --size 1 $probe -f value -c id)
-[ "$(wait_status available error -- volume show $volume)" = available ] || {{ echo "the probe volume failed" >&2; exit 1; }}
+[ "$(settled $volume volume)" = available ] || {{ echo "the probe volume failed" >&2; exit 1; }}
 for attempt in $(seq 30); do
   backup=$(openstack volume backup create --name $probe $volume -f value -c id)
-  reached=$(wait_status available error -- volume backup show $backup)
+  reached=$(settled $backup volume backup)
   openstack volume backup delete $backup
   if [ "$reached" = available ]; then openstack volume delete $volume; exit 0; fi
   sleep 10
 done
 openstack volume delete $volume
-echo "after 5 minutes the scheduler still sends backups to no cinder-backup" >&2
+echo "after 30 backups the scheduler still sends backups to no cinder-backup" >&2
 exit 1"""
 
 SERVICE = ServiceDefinition(
