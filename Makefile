@@ -57,6 +57,7 @@ bench: tools system-deps venv
 	$(PYTHON) bench/cluster_up_down.py --profile ra-1000
 	$(PYTHON) bench/real_node.py
 	$(PYTHON) bench/real_controlplane.py
+	$(PYTHON) bench/vm_boots.py
 	$(PYTHON) bench/controlplane_ready.py
 	$(PYTHON) bench/compute_fleet.py
 	$(PYTHON) bench/upgrade_release.py

@@ -1,7 +1,9 @@
 """The hypervisors at the reference architecture's scale (ra-1000: 1000 compute nodes, KWOK):
 
-- the hypervisor pods, by component: one per compute node each;
-- seconds from applying examples/controlplane-1000.yaml to every hypervisor pod Ready;
+- the per-node pods, by component: libvirt, virtlogd, nova-compute on every compute node, Open
+  vSwitch and its L2 agent on every compute and network node, the DHCP, L3 and metadata agents
+  on every network node;
+- seconds from applying examples/controlplane-1000.yaml to every per-node pod Ready;
 - seconds of a whole-fleet rolling update of nova-compute at the default pace (a change of its
   configuration: every nova-compute pod replaced, maxUnavailable nodes at a time);
 - the operator's write requests during an idle period afterwards, and its peak memory.
@@ -21,7 +23,7 @@ from pathlib import Path
 
 from ccp_operator.api import API_VERSION
 from ccp_operator.kube.client import Kube
-from ccp_operator.services import compute
+from ccp_operator.services import catalog
 from localcluster import LocalCluster
 from localcluster.cluster import CACHE_ROOT
 from localcluster.controlplane import apply_plane, kubectl, wait_plane_ready
@@ -29,7 +31,9 @@ from localcluster.operator import install_and_start
 from measure import idle_writes, memory_mib
 
 ROOT = Path(__file__).resolve().parents[1]
-COMPONENTS = tuple(component.name for component in compute.SERVICE.components)
+COMPONENTS = tuple(component.name for definition in catalog.SERVICES for component in definition.components
+                   if component.per_node)
+ROLES = {"compute": "openstack-compute-node", "network": "openstack-network-node"}
 # A change of nova-compute's configuration alone: it rolls nova-compute and nothing else.
 ROLL_CONFIG = "[DEFAULT]\nreport_interval = 11\n"
 
@@ -70,14 +74,16 @@ def main() -> None:
         namespace, name = body["metadata"]["namespace"], body["metadata"]["name"]
         applied = time.monotonic()
         wait_plane_ready(kube, namespace, name, 1800, lambda m: print(m, flush=True))
-        wait("hypervisor pods not Ready", lambda: (sets := hypervisor_sets(kube, namespace))
+        wait("per-node pods not Ready", lambda: (sets := hypervisor_sets(kube, namespace))
              and len(sets) == len(COMPONENTS) and all(rolled_out(ds) for ds in sets), 1800)
         to_hypervisors = time.monotonic() - applied
         pods = Counter(pod["metadata"]["labels"]["app.kubernetes.io/component"]
                        for pod in kube.list("v1", "Pod", namespace)
                        if pod["metadata"]["labels"].get("app.kubernetes.io/component") in COMPONENTS)
-        nodes = {component: len({pod["spec"]["nodeName"] for pod in kube.list("v1", "Pod", namespace, {
-            "app.kubernetes.io/component": component})}) for component in COMPONENTS}
+        role_of = {node["metadata"]["name"]: role for node in kube.list("v1", "Node", None)
+                   for role, label in ROLES.items() if node["metadata"]["labels"].get(label) == "enabled"}
+        nodes = {component: Counter(role_of.get(pod["spec"]["nodeName"], "other") for pod in kube.list(
+            "v1", "Pod", namespace, {"app.kubernetes.io/component": component})) for component in COMPONENTS}
 
         plane = kube.get(API_VERSION, "OpenStackControlPlane", namespace, name)
         pace = (plane["spec"].get("compute") or {}).get("maxUnavailable", "10%")
@@ -97,8 +103,9 @@ def main() -> None:
         cluster.down()
 
     for component in COMPONENTS:
-        print(f"{component + ' pods':<37}{pods[component]} on {nodes[component]} nodes")
-    print(f"apply -> every hypervisor pod Ready  {to_hypervisors:.1f} s")
+        where = ", ".join(f"{count} {role}" for role, count in sorted(nodes[component].items()))
+        print(f"{component + ' pods':<37}{pods[component]} on nodes: {where}")
+    print(f"apply -> every per-node pod Ready    {to_hypervisors:.1f} s")
     print(f"nova-compute fleet roll at {pace:<10}{roll_seconds:.1f} s")
     print(f"operator writes in {args.idle:.0f}s idle           {sum(idle.values())} {dict(idle) if idle else ''}")
     print(f"operator memory                      peak {memory['VmHWM']:.0f} MiB, now {memory['VmRSS']:.0f} MiB")

@@ -140,10 +140,16 @@ IMAGE_NEEDS: dict[str, ImageNeeds] = {
     "glance": ImageNeeds(apt=CEPH_CLIENT),
     # open-iscsi: Kolla's base has it, and cinder-volume's start script owns its /etc/iscsi.
     "cinder": ImageNeeds(apt=CEPH_CLIENT, component_apt={"cinder-volume": ("open-iscsi",)}),
+    # Open vSwitch's own images (Kolla's openvswitch-db-server and openvswitch-vswitchd) are built
+    # on neutron's base here, which costs no space (its layers are the agents'); the agents that
+    # plug ports have ovs-vsctl, to wait for br-int.
     "neutron": ImageNeeds(apt=("iproute2",), setup=NEUTRON_SETUP, component_apt={
-        "neutron-dhcp-agent": ("dnsmasq", "dnsmasq-utils"),
-        "neutron-l3-agent": ("keepalived", "haproxy", "iptables", "conntrack", "radvd"),
-        "neutron-metadata-agent": ("haproxy",)}),
+        "neutron-dhcp-agent": ("dnsmasq", "dnsmasq-utils", "haproxy", "openvswitch-switch"),
+        "neutron-l3-agent": ("keepalived", "haproxy", "iptables", "conntrack", "radvd", "openvswitch-switch"),
+        "neutron-metadata-agent": ("haproxy",),
+        "neutron-openvswitch-agent": ("openvswitch-switch",),
+        "openvswitch-db-server": ("openvswitch-switch",),
+        "openvswitch-vswitchd": ("openvswitch-switch",)}),
     # The hypervisors' images as Kolla's: nova-compute drives libvirt through its Python binding and
     # makes config drives; nova-libvirt runs libvirtd, virtlogd and qemu, with qemu's RBD driver.
     "nova": ImageNeeds(apt=CEPH_CLIENT, users={"nova-libvirt": "root"}, component_apt={

@@ -66,6 +66,7 @@ def load_profile(name: str) -> Profile:
                 "kubernetes.io/arch": "amd64",
                 "type": "kwok",
                 **role_labels(group["role"], rack),
+                **group.get("labels", {}),  # a group's own (the network nodes among the control-plane ones)
             }
             nodes.append({
                 "apiVersion": "v1",

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -69,6 +70,20 @@ CGROUP_ROOT = Path("/sys/fs/cgroup")
 # no container in it when it stops.
 IMAGE_STORE = Path(os.environ.get("CCP_NODE_IMAGE_STORE", CACHE_ROOT / "real-node-images"))
 KUBEPODS = "kubepods"
+# What the operator's per-node components leave on the node beyond their containers: neutron's
+# agents' network namespaces, the tun devices of Open vSwitch's userspace datapath (its bridges,
+# and the ports neutron and os-vif name), and the host directories they write.
+AGENT_NAMESPACE_PREFIXES = ("qdhcp-", "qrouter-", "snat-", "fip-")
+SWITCH_DEVICES = ("br-int", "br-tun", "br-ex", "ovs-netdev")
+SWITCH_PORT_PREFIXES = ("tap", "qr-", "qg-", "ha-", "sg-", "fg-")
+# Host directories those components mount that are the host's own, never removed.
+HOST_OWN_PATHS = frozenset({"/dev", "/sys/fs/cgroup", "/lib/modules", "/run/netns", "/run/systemd/machines"})
+HOST_PATHS_RECORD = "host-paths.json"  # the pods' host directories that did not exist before the node
+# Where network namespaces are named (`ip netns`). The agents' pods mount it with Bidirectional
+# propagation, which the kubelet allows only on a shared mount; `ip netns` makes it one, so the
+# node does as it does when the host has none.
+NETNS_DIR = Path("/run/netns")
+NETNS_RECORD = "netns-mount.json"  # the node made NETNS_DIR a shared mount (and undoes it)
 
 
 class RealNodeError(RuntimeError):
@@ -148,7 +163,11 @@ class RealNode:
         for disk in range(self.spec.volume_count):
             self.volume_path(disk).mkdir(parents=True, exist_ok=True)
         self._write_configs(apiserver_port)
+        record = self.dir / HOST_PATHS_RECORD
+        if not record.exists():  # a node started again keeps its first record
+            record.write_text(json.dumps([path for path in pod_state_dirs() if not Path(path).exists()]))
         self._network_up()
+        self._share_netns_dir()
 
     def start(self) -> None:
         """Starts containerd, loads the node's images, then the kubelet and kube-proxy."""
@@ -294,10 +313,39 @@ class RealNode:
             # Its own removal of its rules; remove_chains below sweeps whatever is left.
             run(self.binary("kube-proxy"), "--cleanup", f"--config={self.dir / 'kube-proxy.yaml'}", check=False)
         self._kill_leftovers()
+        self._remove_pod_host_state()
         self._unmount_all()
         self._remove_cgroups()
         self._network_down()
         return stopped
+
+    def _share_netns_dir(self) -> None:
+        if is_shared_mount(NETNS_DIR):
+            return
+        NETNS_DIR.mkdir(parents=True, exist_ok=True)
+        if str(NETNS_DIR) not in _mount_points():
+            run("mount", "--bind", str(NETNS_DIR), str(NETNS_DIR))
+            (self.dir / NETNS_RECORD).write_text(json.dumps({"mounted": str(NETNS_DIR)}))
+        run("mount", "--make-shared", str(NETNS_DIR))
+
+    def _remove_pod_host_state(self) -> None:
+        """Removes what the pods made on the host outside their containers: neutron's namespaces,
+        the switch's tun devices, and the host directories that did not exist before the node (a
+        stale Open vSwitch database would give the next node the old switch's ports)."""
+        for namespace in agent_namespaces():
+            run("ip", "netns", "delete", namespace, check=False)
+        netns_record = self.dir / NETNS_RECORD
+        if netns_record.exists() and run("umount", str(NETNS_DIR), check=False).returncode == 0:
+            netns_record.unlink()
+        for device in switch_devices():
+            run("ip", "link", "del", device, check=False)
+        record = self.dir / HOST_PATHS_RECORD
+        if record.exists():
+            paths = json.loads(record.read_text())
+            for path in paths:
+                shutil.rmtree(path, ignore_errors=True)
+            if not any(Path(path).exists() for path in paths):
+                record.unlink()
 
     def shim_pids(self) -> set[int]:
         """containerd's shims of this node: they name its socket."""
@@ -354,6 +402,17 @@ class RealNode:
 
 
 # -- host helpers --------------------------------------------------------------------------------
+
+def is_shared_mount(path: Path, mountinfo: str | None = None) -> bool:
+    """Whether `path` is a mount point with shared propagation (mountinfo's `shared:` tag)."""
+    mountinfo = Path("/proc/self/mountinfo").read_text() if mountinfo is None else mountinfo
+    for line in mountinfo.splitlines():
+        fields = line.split()
+        if fields[4] == str(path):
+            optional = fields[6:fields.index("-")]
+            return any(tag.startswith("shared:") for tag in optional)
+    return False
+
 
 def _mount_points() -> list[str]:
     points = []
@@ -437,7 +496,39 @@ def leftovers(state_dir: Path) -> list[str]:
             found += [f"{binary} chain {table}/{chain}" for chain in iptables_chains(binary, table)
                       if chain.startswith(CHAIN_PREFIXES)]
     found += [f"cgroup {directory}" for directory in _kubepods_dirs()]
+    found += [f"network namespace {namespace}" for namespace in agent_namespaces()]
+    found += [f"switch device {device}" for device in switch_devices()]
+    if (state_dir / "realnode" / NETNS_RECORD).exists():
+        found.append(f"mount {NETNS_DIR}")
+    record = state_dir / "realnode" / HOST_PATHS_RECORD
+    if record.exists():
+        found += [f"host directory {path}" for path in json.loads(record.read_text()) if Path(path).exists()]
     return found
+
+
+def pod_state_dirs() -> list[str]:
+    """The host directories the operator's per-node components write, but the host's own."""
+    from ccp_operator.services import catalog
+    paths = {host_path.path for definition in catalog.SERVICES for component in definition.components
+             for host_path in component.host_paths if not host_path.read_only}
+    return sorted(paths - HOST_OWN_PATHS)
+
+
+def agent_namespaces() -> list[str]:
+    netns = Path("/run/netns")
+    return sorted(entry.name for entry in netns.iterdir()
+                  if entry.name.startswith(AGENT_NAMESPACE_PREFIXES)) if netns.is_dir() else []
+
+
+def is_switch_device(name: str, is_tun: bool) -> bool:
+    """A tun device of Open vSwitch's userspace datapath (its bridges' and ports' own)."""
+    return is_tun and (name in SWITCH_DEVICES or name.startswith(SWITCH_PORT_PREFIXES))
+
+
+def switch_devices() -> list[str]:
+    net = Path("/sys/class/net")
+    return sorted(device.name for device in net.iterdir()
+                  if is_switch_device(device.name, (device / "tun_flags").exists()))
 
 
 # -- pure builders -------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ class CephEndpoint(TypedDict):
 
     mode: Annotated[str, "managed or external."]
     pools: Annotated[dict[str, str], "Pool name by role (images, volumes, vms, backups)."]
-    libvirtSecretUUID: Annotated[str, "The uuid of the libvirt secret holding nova's key on the hypervisors."]
+    libvirtSecretUUID: Annotated[str, "The uuid of the libvirt secret holding, on the hypervisors, the key of the user qemu opens disks as (cinder's)."]
     clients: Annotated[dict[str, CephClientEndpoint], "Each service user's client, by user."]
     fsid: NotRequired[Annotated[str, "Managed: the cluster's id."]]
     monitors: NotRequired[Annotated[dict[str, str], "Managed: each monitor's address, by id."]]

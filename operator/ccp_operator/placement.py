@@ -5,8 +5,9 @@
   anti-affinity rule over every namespace.
 - Every component spreads its own pods over nodes and racks, preferably (so a small lab still
   schedules).
-- A component may require nodes that run another component (neutron's L3 and DHCP agents beside
-  neutron-server) or prefer them (nova-scheduler beside nova-api or nova-conductor).
+- A component may require nodes that run another component (neutron's RPC servers beside
+  neutron-server) or prefer them (nova-scheduler beside nova-api or nova-conductor), or prefer the
+  nodes of a node set (neutron-server on the network nodes, where its agents run).
 - All pods honour the merged nodeSelector of the control plane, the service and the component.
 - A per-node component (a DaemonSet: libvirt, nova-compute) runs on every node that matches any
   selector of its node set, and on no other; a compute node group's selector is its own, not
@@ -46,7 +47,8 @@ def _components_term(instance: str, components: tuple[str, ...]) -> dict[str, An
 
 
 def affinity(*, service: str, instance: str, component: str, dedicated: bool,
-             co_locate_with: tuple[str, ...] = (), prefer_near: tuple[str, ...] = ()) -> dict[str, Any]:
+             co_locate_with: tuple[str, ...] = (), prefer_near: tuple[str, ...] = (),
+             prefer_nodes: tuple[dict[str, str], ...] = ()) -> dict[str, Any]:
     own = {"labelSelector": {"matchLabels": labels.selector(service, instance, component)},
            "topologyKey": HOSTNAME}
     anti: dict[str, Any] = {"preferredDuringSchedulingIgnoredDuringExecution": [
@@ -66,6 +68,9 @@ def affinity(*, service: str, instance: str, component: str, dedicated: bool,
             {"weight": 50, "podAffinityTerm": _components_term(instance, prefer_near)}]
     if pod_affinity:
         result["podAffinity"] = pod_affinity
+    if prefer_nodes:
+        result["nodeAffinity"] = {"preferredDuringSchedulingIgnoredDuringExecution": [
+            {"weight": 100, "preference": _node_selector_term(selector)} for selector in prefer_nodes]}
     return result
 
 
@@ -79,8 +84,13 @@ def rack_spread(service: str, instance: str, component: str) -> list[dict[str, A
     }]
 
 
+def _node_selector_term(selector: dict[str, str]) -> dict[str, Any]:
+    """The nodes carrying every label of `selector`."""
+    return {"matchExpressions": [{"key": key, "operator": "In", "values": [value]}
+                                 for key, value in sorted(selector.items())]}
+
+
 def node_set_affinity(selectors: tuple[dict[str, str], ...]) -> dict[str, Any]:
     """Required node affinity to the nodes matching any of `selectors` (each a set of labels)."""
-    terms = [{"matchExpressions": [{"key": key, "operator": "In", "values": [value]}
-                                   for key, value in sorted(selector.items())]} for selector in selectors]
+    terms = [_node_selector_term(selector) for selector in selectors]
     return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": terms}}}

@@ -46,6 +46,7 @@ class ComponentSettings:
     custom_config: str | None = None
     load_balancer: dict[str, Any] = field(default_factory=dict)
     max_unavailable: int | str = 1         # a per-node component: nodes rolled at once (count or "10%")
+    preferred_nodes: tuple[dict[str, str], ...] = ()  # selectors of the nodes it prefers (any of them)
 
 
 def metadata(owner: Owner, name: str, service: str, component: str | None = None,
@@ -109,7 +110,8 @@ def _config_volumes(config_secret: str, key_secrets: dict[str, str],
 def _host_paths(component: Component) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     volumes = [{"name": path.name, "hostPath": {"path": path.path, "type": "DirectoryOrCreate"}}
                for path in component.host_paths]
-    mounts = [{"name": path.name, "mountPath": path.path, **({"readOnly": True} if path.read_only else {})}
+    mounts = [{"name": path.name, "mountPath": path.path, **({"readOnly": True} if path.read_only else {}),
+               **({"mountPropagation": "Bidirectional"} if path.propagate else {})}
               for path in component.host_paths]
     return volumes, mounts
 
@@ -121,7 +123,9 @@ def pod_template(owner: Owner, service: ServiceDefinition, component: Component,
     volumes, mounts = _config_volumes(config_secret, key_secrets)
     host_volumes, host_mounts = _host_paths(component)
     volumes, mounts = volumes + host_volumes, mounts + host_mounts
-    container = _container(component.name, settings.image, settings.resources, mounts, KOLLA_ENV)
+    env = KOLLA_ENV + [{"name": name, "valueFrom": {"fieldRef": {"fieldPath": path}}}
+                       for name, path in component.field_env]
+    container = _container(component.name, settings.image, settings.resources, mounts, env)
     if component.port:
         container["ports"] = [{"name": "api" if component.api else "main", "containerPort": component.port}]
     for key, probe, liveness in (("readinessProbe", component.readiness, False),
@@ -139,7 +143,7 @@ def pod_template(owner: Owner, service: ServiceDefinition, component: Component,
     return placed_pod(owner, service.name, component.name, dedicated=settings.dedicated,
                       node_selector=settings.node_selector, containers=[container], volumes=volumes,
                       inputs=inputs_hash, grace=60, co_locate_with=component.co_locate_with,
-                      prefer_near=component.prefer_near)
+                      prefer_near=component.prefer_near, prefer_nodes=settings.preferred_nodes)
 
 
 def node_pod(owner: Owner, service: str, component: Component, node_set: NodeSet, *,
@@ -303,7 +307,8 @@ def inputs_hash(*parts: Any) -> str:
 
 def placed_pod(owner: Owner, service: str, component: str, *, dedicated: bool, node_selector: dict[str, str],
                containers: list[dict[str, Any]], volumes: list[dict[str, Any]], inputs: str, grace: int,
-               co_locate_with: tuple[str, ...] = (), prefer_near: tuple[str, ...] = ()) -> dict[str, Any]:
+               co_locate_with: tuple[str, ...] = (), prefer_near: tuple[str, ...] = (),
+               prefer_nodes: tuple[dict[str, str], ...] = ()) -> dict[str, Any]:
     """The pod template of every workload, OpenStack component or infrastructure member: its
     labels, its placement (placement.py) and the hash of what it consumes (`inputs`), which rolls
     it when that changes."""
@@ -313,7 +318,8 @@ def placed_pod(owner: Owner, service: str, component: str, *, dedicated: bool, n
         "containers": containers,
         "volumes": volumes,
         "affinity": placement.affinity(service=service, instance=owner.name, component=component,
-                                       dedicated=dedicated, co_locate_with=co_locate_with, prefer_near=prefer_near),
+                                       dedicated=dedicated, co_locate_with=co_locate_with, prefer_near=prefer_near,
+                                       prefer_nodes=prefer_nodes),
         "topologySpreadConstraints": placement.rack_spread(service, owner.name, component),
     }
     if node_selector:

@@ -70,8 +70,8 @@ def test_external_ceph_from_rook(kube, operator, namespace):
         glance = client_files(kube, namespace, "glance")
         assert "mon_host = 10.96.10.1:6789,10.96.10.2:6789,10.96.10.3:6789" in glance["ceph.conf"]
         assert glance["ceph.client.openstack-glance.keyring"] == f"[client.openstack-glance]\n\tkey = {keys['glance']}\n"
-        nova = client_files(kube, namespace, "nova")
-        assert "<name>client.openstack-nova secret</name>" in nova["libvirt-secret.xml"]
+        cinder = client_files(kube, namespace, "cinder")
+        assert "<name>client.openstack-cinder secret</name>" in cinder["libvirt-secret.xml"]
         assert not kube.kube.list("apps/v1", "StatefulSet", namespace)
     finally:
         kube.core.delete_namespace(rook)

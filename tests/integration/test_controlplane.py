@@ -92,13 +92,19 @@ def test_reaches_ready_with_every_job_completed(kube, plane):
 def test_every_component_runs_with_a_budget_and_a_service(kube, plane):
     deployments = {d["metadata"]["name"]: d for d in kube.kube.list("apps/v1", "Deployment", plane)}
     for name in ("cloud-keystone", "cloud-placement-api", "cloud-glance-api", "cloud-cinder-api",
-                 "cloud-cinder-scheduler", "cloud-cinder-volume", "cloud-neutron-server", "cloud-neutron-dhcp-agent",
-                 "cloud-neutron-l3-agent", "cloud-neutron-metadata-agent", "cloud-nova-api", "cloud-nova-conductor",
-                 "cloud-nova-scheduler", "cloud-nova-novncproxy", "cloud-horizon"):
+                 "cloud-cinder-scheduler", "cloud-cinder-volume", "cloud-neutron-server", "cloud-nova-api",
+                 "cloud-nova-conductor", "cloud-nova-scheduler", "cloud-nova-novncproxy", "cloud-horizon"):
         assert name in deployments, name
         labels = deployments[name]["metadata"]["labels"]
         assert labels["app.kubernetes.io/managed-by"] == "ccp-operator"
         assert deployments[name]["metadata"]["ownerReferences"][0]["controller"] is True
+    # The network nodes' agents and every switch are DaemonSets, each running on its nodes.
+    daemon_sets = {d["metadata"]["name"]: d for d in kube.kube.list("apps/v1", "DaemonSet", plane)}
+    for name in ("cloud-neutron-dhcp-agent-network", "cloud-neutron-l3-agent-network",
+                 "cloud-neutron-metadata-agent-network", "cloud-openvswitch-db-server-l2",
+                 "cloud-openvswitch-vswitchd-l2", "cloud-neutron-openvswitch-agent-l2"):
+        status = daemon_sets[name]["status"]
+        assert status["desiredNumberScheduled"] > 0 and status["numberReady"] == status["desiredNumberScheduled"], name
     services = {s["metadata"]["name"] for s in kube.kube.list("v1", "Service", plane)}
     assert {"cloud-keystone", "cloud-nova-api", "cloud-glance-api", "cloud-galera", "cloud-rabbitmq"} <= services
     budgets = {b["metadata"]["name"]: b for b in kube.kube.list("policy/v1", "PodDisruptionBudget", plane)}
@@ -307,11 +313,12 @@ def test_ceph_gives_each_service_its_own_key_and_configuration(kube, plane):
     assert {"ceph.client.cinder-backup.keyring", "ceph.client.cinder.keyring"} <= set(backup)
     uuid_ = secret_files(kube, plane, "cloud-ceph-cluster")["libvirt-secret-uuid"]
     assert f"rbd_secret_uuid = {uuid_}" in backup["cinder.conf"]
-    nova_client = secret_files(kube, plane, "cloud-ceph-client-nova")
-    assert f"<uuid>{uuid_}</uuid>" in nova_client["libvirt-secret.xml"]
+    # The hypervisors open volumes and the guests' disks as cinder's user, whose key libvirt holds.
+    cinder_client = secret_files(kube, plane, "cloud-ceph-client-cinder")
+    assert f"<uuid>{uuid_}</uuid>" in cinder_client["libvirt-secret.xml"]
     hypervisor = secret_files(kube, plane, "cloud-nova-compute-default-config")
     assert f"rbd_secret_uuid = {uuid_}" in hypervisor["nova.conf"]
-    assert "ceph.client.nova.keyring" in hypervisor
+    assert "ceph.client.cinder.keyring" in hypervisor and "rbd_user = cinder" in hypervisor["nova.conf"]
     assert "[libvirt]" not in secret_files(kube, plane, "cloud-nova-conductor-config")["nova.conf"]
 
     steps = {job["metadata"]["labels"]["ccp.openstack.org/job-step"]

@@ -44,19 +44,27 @@ def _pods(kube, namespace):
 
 
 HYPERVISOR_COMPONENTS = ("nova-libvirt", "nova-virtlogd", "nova-compute")
+SWITCH_COMPONENTS = ("openvswitch-db-server", "openvswitch-vswitchd", "neutron-openvswitch-agent")
+NETWORK_AGENTS = ("neutron-dhcp-agent", "neutron-l3-agent", "neutron-metadata-agent")
+
+
+def _nodes_labelled(kube, label):
+    return {n["metadata"]["name"] for n in kube.list("v1", "Node", None)
+            if n["metadata"]["labels"].get(label) == "enabled"}
 
 
 def _control_pods(kube, namespace):
     return {component: pods for component, pods in _pods(kube, namespace).items()
-            if component not in HYPERVISOR_COMPONENTS}
+            if component not in HYPERVISOR_COMPONENTS + SWITCH_COMPONENTS}
 
 
 def test_every_pod_is_scheduled_and_running(ra1000):
     kube, namespace = ra1000
     pods = [p for group in _pods(kube, namespace).values() for p in group]
-    # The replicas of examples/controlplane-1000.yaml, with etcd, HAProxy and the Ceph managers,
-    # and three pods on each of the 1000 hypervisors.
-    assert len(pods) == 95 + 3 * 1000
+    # The replicas of examples/controlplane-1000.yaml, with etcd, HAProxy and the Ceph managers
+    # and the three agents of each of the 3 network nodes; three hypervisor pods on each of the
+    # 1000 compute nodes, and a switch (three pods) on those and the network nodes.
+    assert len(pods) == 95 + 3 * 1000 + 3 * 1003
     assert all(p["status"]["phase"] == "Running" and p["spec"].get("nodeName") for p in pods)
 
 
@@ -105,12 +113,28 @@ def test_heat_runs_three_of_each_on_shared_nodes(ra1000):
         assert not any(p["metadata"]["labels"].get(DEDICATED_LABEL) for p in group), component
 
 
-def test_neutron_agents_run_beside_neutron_server(ra1000):
+def test_every_network_node_runs_each_agent_once(ra1000):
     kube, namespace = ra1000
+    network = _nodes_labelled(kube, "openstack-network-node")
+    assert len(network) == 3
     pods = _pods(kube, namespace)
-    servers = {p["spec"]["nodeName"] for p in pods["neutron-server"]}
-    for agent in ("neutron-dhcp-agent", "neutron-l3-agent"):
-        assert {p["spec"]["nodeName"] for p in pods[agent]} <= servers, agent
+    for agent in NETWORK_AGENTS:
+        nodes = [p["spec"]["nodeName"] for p in pods[agent]]
+        assert len(nodes) == len(set(nodes)) and set(nodes) == network, agent
+    # The placement table co-locates the L3 and DHCP agents with neutron-server: one server on
+    # each network node, whatever order the pods were created in.
+    servers = [p["spec"]["nodeName"] for p in pods["neutron-server"]]
+    assert sorted(servers) == sorted(network), servers
+
+
+def test_every_compute_and_network_node_runs_one_switch_and_l2_agent_and_no_other_node_does(ra1000):
+    kube, namespace = ra1000
+    expected = _nodes_labelled(kube, "openstack-compute-node") | _nodes_labelled(kube, "openstack-network-node")
+    assert len(expected) == 1003
+    pods = _pods(kube, namespace)
+    for component in SWITCH_COMPONENTS:
+        nodes = [p["spec"]["nodeName"] for p in pods[component]]
+        assert len(nodes) == len(set(nodes)) and set(nodes) == expected, component
 
 
 def test_nova_scheduler_leans_towards_api_and_conductor_nodes(ra1000):

@@ -21,7 +21,7 @@ import openstack
 import pytest
 import requests
 
-from localcluster import realplane
+from localcluster import guest, realplane
 from localcluster.cluster import CACHE_ROOT
 from support.db_writer import AcknowledgedWriter
 from support.real_cluster import RealCluster
@@ -260,6 +260,42 @@ def test_placement_answers_resource_classes_and_traits(cloud):
 
 
 # -- radosgw -----------------------------------------------------------------------------------
+
+# -- a real VM on the real node -----------------------------------------------------------------
+
+def test_a_vm_boots_behind_a_router_gets_its_address_and_metadata_then_a_volume_and_leaves_nothing(lab, cloud):
+    """The guest (localcluster.guest) under qemu on the lab's hypervisor, its port on the node's
+    switch (Open vSwitch's userspace datapath), its disk an RBD image in the vms pool."""
+    hypervisor = guest.wait_for_hypervisor(cloud)
+    assert ("nova-compute", "up") in {(service.binary, service.state) for service in cloud.compute.services()}
+    name = unique("vm")
+    setup = guest.set_up(cloud, name)
+    booted = guest.boot(cloud, setup, name)
+    server = booted.server
+    print(f"server {server.id} on {hypervisor}: ACTIVE after {booted.active_seconds:.1f} s, "
+          f"first console line after {booted.first_line_seconds:.1f} s", flush=True)
+    assert guest.wait_for_line(cloud, server, "kernel ", 60)[0] == f"kernel {guest.build().kernel_version}"
+    (fixed,) = [address["addr"] for addresses in server.addresses.values() for address in addresses]
+    assert guest.wait_for_line(cloud, server, "address ", 300)[0] == f"address {fixed}"
+    assert guest.wait_for_line(cloud, server, "instance-id ", 300)[0] == f"instance-id {server.id}"
+    assert f"{server.id}_disk" in rbd_names(lab, "nova-compute", "cinder", "vms")
+
+    volume = cloud.block_storage.create_volume(name=name, size=1)
+    available(cloud.block_storage, volume)
+    cloud.compute.create_volume_attachment(server, volume_id=volume.id)
+    assert guest.wait_for_line(cloud, server, "disk vdb ", 300)[0] == "disk vdb 2097152 sectors"
+
+    ports = [port.id for port in cloud.network.ports(device_id=server.id)]
+    assert len(ports) == 1
+    cloud.compute.delete_server(server)
+    cloud.compute.wait_for_delete(server, interval=2, wait=300)
+    wait_for(lambda: not list(cloud.network.ports(device_id=server.id)), timeout=120, what="the server's port gone")
+    wait_for(lambda: f"{server.id}_disk" not in rbd_names(lab, "nova-compute", "cinder", "vms"), timeout=120,
+             what="the server's RBD disk gone")
+    wait_for(lambda: cloud.block_storage.get_volume(volume).status == "available", timeout=300,
+             what="the volume detached")
+    cloud.block_storage.delete_volume(volume)
+
 
 def test_radosgw_stores_and_returns_an_object_through_the_swift_api_with_a_keystone_token(cloud):
     container = unique("container")

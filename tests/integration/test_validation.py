@@ -8,6 +8,7 @@ import yaml
 
 from ccp_operator import conditions
 from ccp_operator.api import API_VERSION
+from ccp_operator.services import ceph
 from support.waiting import wait_for
 
 
@@ -79,6 +80,6 @@ def test_even_ceph_monitor_count_is_a_false_condition_naming_the_field(kube, ope
 def test_external_ceph_without_a_source_is_refused_by_the_schema(kube, operator, namespace):
     done = kube.kubectl("apply", "-f", "-", check=False, stdin=plane(
         namespace, ceph={"mode": "external", "external": {"secret": "a", "rook": {
-            "namespace": "rook-ceph", "clientSecrets": {u: "s" for u in ("glance", "cinder", "cinder-backup", "nova")}}}}))
+            "namespace": "rook-ceph", "clientSecrets": {u: "s" for u in ceph.CLIENTS}}}}))
     assert done.returncode != 0
     assert "give exactly one of rook and secret" in done.stderr, done.stderr

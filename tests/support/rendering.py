@@ -54,8 +54,10 @@ def context(definition: ServiceDefinition, spec: dict[str, Any] | None = None,
         result["ceph"]["files"] = {user: {"ceph.conf": CEPH_CONF,
                                           f"ceph.client.{user}.keyring": ceph.keyring(f"client.{user}", CEPH_KEY)}
                                    for user in ceph.CLIENTS}
-        if any(client.libvirt_secret for client in definition.ceph_clients):
-            result["ceph"]["libvirt"] = {"xml": ceph.libvirt_secret_xml(published["Ceph"]["libvirtSecretUUID"], "nova"),
+        held = [user for component in definition.components for user in component.ceph_users
+                if ceph.CLIENTS[user].libvirt_secret]
+        if held:  # the hypervisors' libvirt holds this user's key
+            result["ceph"]["libvirt"] = {"xml": ceph.libvirt_secret_xml(published["Ceph"]["libvirtSecretUUID"], held[0]),
                                          "key": CEPH_KEY}
     return result
 

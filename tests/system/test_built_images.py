@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 from collections import defaultdict
+from pathlib import Path
 
 import jinja2
 import pytest
@@ -31,6 +32,7 @@ SETTINGS = {"registry": images.KOLLA_REGISTRY, "distro": images.KOLLA_DISTRO}
 SHELL_WORDS = {"set", "if", "then", "else", "elif", "fi", "for", "do", "done", "exec", "export", "echo", "[",
                "test", "true", "false", "cd", "while", "case", "esac", "{", "}", "||", "&&"}
 TEMPLATES = jinja2.Environment(undefined=jinja2.ChainableUndefined)
+TEMPLATES_DIR = Path(operator_images.__file__).parent / "templates"
 
 
 def programs(command: str) -> set[str]:
@@ -39,9 +41,22 @@ def programs(command: str) -> set[str]:
     found = set()
     for line in rendered.splitlines():
         words = line.strip().split()
+        if words[:1] == ["exec"]:
+            words = words[1:]
         if words and words[0] not in SHELL_WORDS and re.fullmatch(r"[/A-Za-z][\w./-]*", words[0]):
             found.add(words[0])
     return found
+
+
+def command_programs(definition, command: str) -> set[str]:
+    """The programs a component's command starts; a start script the operator renders (copied into
+    place at start, so not in the image) stands for what it runs, and for the program it execs."""
+    first, *rest = command.split()
+    script = next((f for f in definition.config_files if f.dest == first), None)
+    if script is None:
+        return programs(command)
+    source = (TEMPLATES_DIR / script.template).read_text()
+    return programs(TEMPLATES.from_string(source).render(**script.values)) | programs(" ".join(rest))
 
 
 def kolla_expectations() -> dict[str, tuple[set[str], set[str]]]:
@@ -51,7 +66,7 @@ def kolla_expectations() -> dict[str, tuple[set[str], set[str]]]:
         steps = [*definition.jobs, *[step for step in definition.upgrade if step.image]]
         for image, user, command in ([(c.image, c.user, c.command) for c in definition.components] +
                                      [(s.image, s.user, s.command) for s in steps if s.image != DATABASE_CLIENT]):
-            expected[image][0].update(programs(command))
+            expected[image][0].update(command_programs(definition, command))
             expected[image][1].add(user)
     script = registration_script("keystone", [])
     expected[operator_images.KOLLA_TOOLBOX][0].update(programs(script))

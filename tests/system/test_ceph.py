@@ -10,6 +10,7 @@ import shutil
 import pytest
 
 from ccp_operator.reconcile import ceph_observer
+from ccp_operator.services import ceph
 from support.ceph_cluster import CEPH_MON, MGR_ADDRESS, MGR_PORT, CephCluster
 from support.waiting import wait_for
 
@@ -107,8 +108,8 @@ def test_every_service_key_can_do_what_it_needs_and_nothing_else(cluster):
         "glance": {"images": True},
         "cinder": {"volumes": True, "vms": True, "images": False},
         "cinder-backup": {"backups": True},
-        "nova": {"vms": True, "volumes": True, "images": False},
     }
+    assert set(allowed) == set(ceph.CLIENTS)
     assert rbd_ok(cluster, "admin", "create", "--size", "4", "images/base")[0]
     for user, pools_of_user in allowed.items():
         for pool in ("images", "volumes", "vms", "backups"):
@@ -122,7 +123,7 @@ def test_every_service_key_can_do_what_it_needs_and_nothing_else(cluster):
         # Nothing beyond RBD: no user management, no pool changes.
         assert cluster.ceph("auth", "ls", user=user).returncode != 0
         assert cluster.ceph("osd", "pool", "create", f"by-{user}", user=user).returncode != 0
-    assert "base" in cluster.rbd("ls", "images", user="nova").stdout
+    assert "base" in cluster.rbd("ls", "images", user="cinder").stdout  # the hypervisors clone images as cinder
 
 
 def test_the_status_reads_quorum_and_health_from_the_manager(cluster):

@@ -4,14 +4,17 @@ its own virtualization settings, rolled at the pace the spec sets."""
 from __future__ import annotations
 
 import configparser
+import json
+import re
 
 from ccp_operator import secrets
 from ccp_operator.api import API_VERSION
 from ccp_operator.placement import NODE_SET_LABEL
 from ccp_operator.reconcile.service import ServiceReconciler
-from ccp_operator.services import catalog
+from ccp_operator.services import catalog, rabbitmq
+from ccp_operator.services.base import OVSDB_CONNECTION
 from support.rendering import CEPH_KEY, INSTANCE, NAMESPACE
-from test_service_pass import cloud, drive_to_ready
+from test_service_pass import drive_to_ready, ready_with
 
 COMPUTE = catalog.BY_KIND["Compute"]
 GROUPS = [{"name": "kvm", "nodeSelector": {"openstack-compute-node": "enabled"}},
@@ -20,12 +23,7 @@ GROUPS = [{"name": "kvm", "nodeSelector": {"openstack-compute-node": "enabled"}}
 
 
 def ready_compute(spec: dict):
-    kube = cloud(COMPUTE)
-    body = kube.get(API_VERSION, "Compute", NAMESPACE, INSTANCE)
-    body["spec"].update(spec)
-    kube.put(body)
-    drive_to_ready(kube, COMPUTE)
-    return kube
+    return ready_with(COMPUTE, spec)
 
 
 def daemon_sets(kube) -> dict[str, dict]:
@@ -63,7 +61,7 @@ def test_a_group_renders_its_own_virtualization_settings_and_no_database_credent
     assert (kvm["libvirt"]["virt_type"], kvm["libvirt"]["cpu_mode"]) == ("kvm", "host-model")
     assert (lab["libvirt"]["virt_type"], lab["libvirt"]["cpu_mode"], lab["libvirt"]["cpu_models"]) == \
         ("qemu", "custom", "Nehalem")
-    assert lab["libvirt"]["images_type"] == "rbd" and lab["libvirt"]["rbd_user"] == "nova"
+    assert lab["libvirt"]["images_type"] == "rbd" and lab["libvirt"]["rbd_user"] == "cinder"
     assert not {"database", "api_database"} & set(lab.sections())
     assert lab["upgrade_levels"]["compute"] == "auto"
 
@@ -76,7 +74,7 @@ def test_libvirt_holds_novas_ceph_key_as_its_secret_and_nova_compute_reads_the_k
     assert f'/etc/libvirt/secrets/{uuid}.base64' in secret["config.json"]
     assert secret["libvirt-secret.base64"].strip() == CEPH_KEY  # the value only: libvirt decodes it
     compute = config(kube, "nova-compute-default")
-    assert "ceph.client.nova.keyring" in compute
+    assert "ceph.client.cinder.keyring" in compute
 
 
 def test_hypervisor_pods_share_the_nodes_network_processes_and_libvirts_directories():
@@ -119,3 +117,39 @@ def test_removing_a_node_group_deletes_its_daemon_sets_and_keeps_the_others():
     drive_to_ready(kube, COMPUTE)
     assert set(daemon_sets(kube)) == {f"{INSTANCE}-{component}-kvm"
                                       for component in ("nova-libvirt", "nova-virtlogd", "nova-compute")}
+
+
+def test_nova_compute_speaks_on_novas_exchange_and_its_user_may_publish_there():
+    kube = ready_compute({})
+    conf = nova_conf(kube, "default")
+    assert conf["DEFAULT"]["control_exchange"] == "nova"  # where nova-conductor listens
+    assert conf["os_vif_ovs"]["ovsdb_connection"] == OVSDB_CONNECTION  # the node's switch, over its loopback
+    (notifications,) = [p for p in rabbitmq.permissions("compute") if p["vhost"] == rabbitmq.NOTIFICATIONS_VHOST]
+    assert re.fullmatch(notifications["write"], "nova") and not re.fullmatch(notifications["write"], "compute")
+
+
+def test_nova_compute_owns_the_instances_directory_and_is_ready_only_with_its_rpc_connection():
+    kube = ready_compute({})
+    permissions = json.loads(config(kube, "nova-compute-default")["config.json"])["permissions"]
+    assert {"path": "/var/lib/nova", "owner": "nova:nova", "recurse": True} in permissions
+    container = daemon_sets(kube)[f"{INSTANCE}-nova-compute-default"]["spec"]["template"]["spec"]["containers"][0]
+    assert container["readinessProbe"]["exec"]["command"] == ["healthcheck_port", "nova-compute", "5672"]
+    # libvirt's read-write socket is for Kolla's kolla group, which nova's user is in.
+    assert 'unix_sock_group = "kolla"' in config(kube, "nova-libvirt-default")["libvirtd.conf"]
+
+
+def test_volumes_and_guest_disks_are_opened_as_the_user_whose_key_libvirt_holds():
+    """nova attaches a volume as the cephx user and libvirt secret cinder names in the volume's
+    connection (its own user, and the cluster's fsid when it names no secret): cinder names the
+    secret libvirt holds, of its user's key, and the guests' own disks use that user too."""
+    from support.rendering import all_files
+    cinder_conf = configparser.ConfigParser(interpolation=None)
+    cinder_conf.read_string(all_files(catalog.BY_KIND["Cinder"])["cinder-volume"]["cinder.conf"])
+    backend = cinder_conf[next(section for section in cinder_conf.sections() if "volume_driver" in cinder_conf[section])]
+    kube = ready_compute({})
+    libvirt = nova_conf(kube, "default")["libvirt"]
+    secret = config(kube, "nova-libvirt-default")
+    assert (libvirt["rbd_user"], libvirt["rbd_secret_uuid"]) == (backend["rbd_user"], backend["rbd_secret_uuid"])
+    assert f"<uuid>{backend['rbd_secret_uuid']}</uuid>" in secret["libvirt-secret.xml"]
+    assert f"client.{backend['rbd_user']} secret" in secret["libvirt-secret.xml"]
+    assert secret["libvirt-secret.base64"].strip() == CEPH_KEY

@@ -20,10 +20,15 @@ from support.rendering import ENDPOINTS
 @pytest.mark.parametrize("definition", catalog.SERVICES, ids=lambda d: d.name)
 def test_a_service_declares_its_rabbitmq_rights_and_cephx_users_exactly_when_it_needs_them(definition):
     assert (definition.messaging is not None) == (RABBITMQ in definition.needs)
-    assert bool(definition.ceph_clients) == (CEPH in definition.needs)
+    read = {user for component in definition.components for user in component.ceph_users}
+    assert bool(definition.ceph_clients or read) == (CEPH in definition.needs)
+    # Its own users, or the one whose key the hypervisors' libvirt holds (cinder's, which nova
+    # attaches volumes as: services/compute.py).
+    shared = {user for user, client in ceph.CLIENTS.items() if client.libvirt_secret}
     own_users = {client.user for client in definition.ceph_clients}
     for component in definition.components:
-        assert set(component.ceph_users) <= own_users, component.name
+        assert set(component.ceph_users) <= own_users | shared, component.name
+    assert len(shared) == 1
     for client in definition.ceph_clients:
         assert set(client.writable) | set(client.readable) <= set(ceph.POOL_ROLES), client.user
         assert not set(client.writable) & set(client.readable), client.user

@@ -11,7 +11,8 @@ import yaml
 
 from ccp_operator import images as operator_images
 from ccp_operator.reconcile.controlplane import child_spec
-from localcluster import images, loadbalancer, realnode, realplane
+from ccp_operator.services import catalog
+from localcluster import images, loadbalancer, nodes, realnode, realplane
 
 LAB = realplane.lab_manifest()
 
@@ -72,3 +73,16 @@ def test_the_lab_osd_joins_with_the_bootstrap_key_and_keeps_its_store_on_a_volum
     assert secrets == {"cloud-ceph-keys", "cloud-ceph-client-glance"}
     assert osd["spec"]["volumeClaimTemplates"][0]["metadata"]["name"] == "data"
     assert pod["nodeSelector"] == LAB["spec"]["nodeSelector"]
+
+
+def test_every_node_set_of_the_lab_plane_is_the_real_node_alone():
+    """The switches, agents and hypervisor of the lab run on the real node, never on the small
+    profile's KWOK network or compute nodes, where a pod would run nothing."""
+    real_node = nodes.role_labels(nodes.load_profile("small").real_node["role"], "rack-01")
+    for kind in ("Neutron", "Compute"):
+        definition = catalog.BY_KIND[kind]
+        node_sets = definition.node_sets(child_spec(LAB["spec"], kind, catalog.section(definition)))
+        assert node_sets, kind
+        for node_set in node_sets:
+            for selector in node_set.selectors:
+                assert selector.items() <= real_node.items(), (kind, node_set.name, selector)

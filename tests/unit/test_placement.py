@@ -20,13 +20,24 @@ def test_shared_components_only_prefer_to_spread():
     assert placement.pod_labels(False) == {}
 
 
-def test_neutron_agents_require_neutron_server_nodes():
-    l3 = neutron.SERVICE.component("neutron-l3-agent")
-    rules = placement.affinity(service="neutron", instance="cloud", component=l3.name, dedicated=False,
-                               co_locate_with=l3.co_locate_with)
-    term = rules["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0]
-    assert term["labelSelector"]["matchExpressions"][0]["values"] == ["neutron-server"]
-    assert neutron.SERVICE.component("neutron-dhcp-agent").co_locate_with == ("neutron-server",)
+def test_neutron_server_prefers_the_network_nodes_and_its_rpc_servers_require_its_nodes():
+    """The network nodes are known from the spec before any agent pod exists, so neutron-server
+    prefers them by node affinity (a preference for the agents' pods would come too late)."""
+    server = neutron.SERVICE.component("neutron-server")
+    spec = {"release": "2026.1", "networkNodes": {"nodeSelector": {"network": "yes"}}}
+    settings = component_settings(neutron.SERVICE, server, spec)
+    assert settings.preferred_nodes == ({"network": "yes"},)
+    rules = placement.affinity(service="neutron", instance="cloud", component=server.name, dedicated=False,
+                               prefer_nodes=settings.preferred_nodes)
+    assert rules["nodeAffinity"] == {"preferredDuringSchedulingIgnoredDuringExecution": [{
+        "weight": 100, "preference": {"matchExpressions": [{"key": "network", "operator": "In", "values": ["yes"]}]}}]}
+    assert component_settings(neutron.SERVICE, server, {"release": "2026.1"}).preferred_nodes == (
+        neutron.NETWORK_NODE_SELECTOR,)
+    assert component_settings(neutron.SERVICE, neutron.SERVICE.component("neutron-rpc-server"),
+                              spec).preferred_nodes == ()
+    assert neutron.SERVICE.component("neutron-rpc-server").co_locate_with == ("neutron-server",)
+    # The agents are the network nodes' DaemonSets (tests/unit/test_neutron_l2.py).
+    assert neutron.SERVICE.component("neutron-l3-agent").node_sets == (neutron.NETWORK,)
 
 
 def test_nova_scheduler_prefers_api_and_conductor_nodes():

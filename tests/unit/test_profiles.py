@@ -57,3 +57,11 @@ def test_summary_table_counts_nodes_by_role():
     assert lines[1].split() == ["compute", "2", "1", "2", "24", "256Gi", "openstack-compute-node=enabled"]
     assert lines[2].split() == ["storage", "1", "1", "1", "24", "128Gi", "ceph-osd=enabled"]
     assert lines[3].split() == ["total", "3", "2"]
+
+
+@pytest.mark.parametrize("profile_name, count", [("ra-1000", 3), ("small", 2)])
+def test_some_control_plane_nodes_are_the_network_nodes(profile_name, count):
+    profile = nodes.load_profile(profile_name)
+    network = [n for n in profile.nodes if n["metadata"]["labels"].get("openstack-network-node") == "enabled"]
+    assert len(network) == count
+    assert all(n["metadata"]["labels"][nodes.ROLE_LABEL] == "control-plane" for n in network)

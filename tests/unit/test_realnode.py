@@ -120,3 +120,27 @@ def test_profiles_declare_the_role_of_their_real_node():
             own = set(nodes.role_labels(role, "rack-01").items()) - {(nodes.ROLE_LABEL, role),
                                                                      (nodes.RACK_LABEL, "rack-01")}
             assert own and not own & set(labels.items()), role
+
+
+def test_teardown_removes_the_pods_host_directories_but_never_the_hosts_own():
+    dirs = realnode.pod_state_dirs()
+    assert {"/var/lib/openvswitch", "/run/openvswitch", "/var/lib/neutron", "/var/lib/nova", "/var/lib/libvirt",
+            "/run/libvirt"} <= set(dirs)
+    assert not set(dirs) & realnode.HOST_OWN_PATHS
+    assert "/run/netns" not in dirs and "/dev" not in dirs
+
+
+def test_only_the_switchs_tun_devices_are_removed():
+    assert realnode.is_switch_device("br-int", True) and realnode.is_switch_device("tap1c2d3e4f-5a", True)
+    assert realnode.is_switch_device("qr-0a1b2c3d-4e", True)
+    assert not realnode.is_switch_device("br-int", False)  # a kernel datapath's port is no tun device
+    assert not realnode.is_switch_device(realnode.BRIDGE, False) and not realnode.is_switch_device("eth0", True)
+
+
+def test_the_namespaces_directory_counts_as_shared_only_with_the_shared_tag():
+    mountinfo = ("24 1 8:1 / / rw,relatime - ext4 /dev/vda1 rw\n"
+                 "610 24 0:25 /netns /run/netns rw,nosuid shared:301 - tmpfs tmpfs rw\n"
+                 "611 24 0:26 / /run/private rw,nosuid - tmpfs tmpfs rw\n")
+    assert realnode.is_shared_mount(Path("/run/netns"), mountinfo)
+    assert not realnode.is_shared_mount(Path("/run/private"), mountinfo)
+    assert not realnode.is_shared_mount(Path("/run/absent"), mountinfo)

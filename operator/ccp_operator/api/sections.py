@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..releases import DEFAULT_RELEASE
-from ..services import ceph, compute, etcd, galera, rabbitmq
+from ..services import ceph, compute, etcd, galera, neutron, rabbitmq
 from ..services.base import InfrastructureDefinition
 from . import schema as s
 
@@ -162,5 +162,26 @@ def compute_fields() -> dict[str, s.Schema]:
     }
 
 
+def neutron_fields() -> dict[str, s.Schema]:
+    """Neutron's own fields beside its components: where its agents and switches run."""
+    selector = s.string_map("Labels of the nodes.")
+    return {
+        "networkNodes": s.obj("The network nodes: the DHCP, L3 and metadata agents, Open vSwitch and its agent run "
+                              "on each of them (neutron-server prefers them).", {
+                                  "nodeSelector": {**selector, "minProperties": 1,
+                                                   "description": "Labels of the network nodes (not merged with the "
+                                                                  "control plane's); default "
+                                                                  "openstack-network-node=enabled.",
+                                                   "default": dict(neutron.NETWORK_NODE_SELECTOR)}}),
+        "hypervisorNodeSelectors": {"type": "array", "items": selector, "maxItems": 64,
+                                    "description": "The hypervisors' nodes, where Open vSwitch and its agent run too; "
+                                                   "in a control plane, those of its compute node groups."},
+        "datapathType": s.string("Open vSwitch's datapath: the kernel's (system), or the userspace one (netdev) on "
+                                 "nodes whose kernel has no openvswitch module.", enum=list(neutron.DATAPATH_TYPES),
+                                 default=neutron.DEFAULT_DATAPATH_TYPE),
+    }
+
+
 # Fields of an OpenStack service's section beyond those of its components, by kind.
-SERVICE_FIELDS: dict[str, Callable[[], dict[str, s.Schema]]] = {compute.SERVICE.kind: compute_fields}
+SERVICE_FIELDS: dict[str, Callable[[], dict[str, s.Schema]]] = {compute.SERVICE.kind: compute_fields,
+                                                                neutron.SERVICE.kind: neutron_fields}

@@ -57,6 +57,9 @@ def child_spec(plane_spec: dict[str, Any], kind: str, section: str) -> dict[str,
                 spec.setdefault(field, plane_spec[field])
     if kind in catalog.BY_KIND and plane_spec.get("paused"):
         spec["paused"] = True
+    derived = kind in catalog.BY_KIND and catalog.BY_KIND[kind].from_plane
+    if derived:
+        spec.update(derived(plane_spec))
     return spec
 
 

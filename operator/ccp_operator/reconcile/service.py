@@ -63,6 +63,8 @@ def component_settings(definition: ServiceDefinition, component: Component, spec
         custom_config=own.get("customConfig") if own is not spec else None,
         load_balancer=own.get("loadBalancer") or {},
         max_unavailable=own.get("maxUnavailable") or spec.get("maxUnavailable") or DEFAULT_MAX_UNAVAILABLE,
+        preferred_nodes=next((node_set.selectors for node_set in definition.node_sets(spec)
+                              if node_set.name == component.prefer_node_set), ()) if component.prefer_node_set else (),
     )
 
 
@@ -137,7 +139,9 @@ class ServiceReconciler(Reconciler):
             env = keystone_admin_env(deps[KEYSTONE]) if step.keystone_admin else None
             self.step(condition, "Completed", lambda s=step, c=condition, e=env: self._run_job(s, context, deps, c,
                                                                                                 env=e))
-        if self.definition.endpoints and self.definition.publishes != IDENTITY:  # it registers itself
+        # A service with a catalog entry or a keystone user of its own (the hypervisors' nova-compute)
+        # registers them; keystone registers itself.
+        if (self.definition.endpoints or self.definition.keystone_user) and self.definition.publishes != IDENTITY:
             self.step("KeystoneRegistered", "Registered",
                       lambda: self._run_job(self._registration_step(), context, deps, "KeystoneRegistered",
                                             env=self._registration_env(deps)))
@@ -229,7 +233,7 @@ class ServiceReconciler(Reconciler):
         for component in self.definition.components:
             settings = component_settings(self.definition, component, self.spec, running)
             if component.per_node:
-                for node_set in self.definition.node_sets(self.spec):
+                for node_set in self.definition.component_node_sets(component, self.spec):
                     live = self.kube.get("apps/v1", "DaemonSet", self.namespace,
                                          workloads.per_node_name(self.owner, component, node_set))
                     rollout = workloads.Rollout.of(live, None)
@@ -406,7 +410,7 @@ class ServiceReconciler(Reconciler):
             version = (versions or {}).get(component.name, self.version)
             settings = component_settings(self.definition, component, self.spec, version)
             if component.per_node:
-                node_sets = self.definition.node_sets(self.spec)
+                node_sets = self.definition.component_node_sets(component, self.spec)
                 for node_set in node_sets:
                     name = workloads.per_node_name(self.owner, component, node_set)
                     rollout = self._apply_per_node(component, node_set, settings, context, version)
@@ -527,7 +531,7 @@ def service_context(definition: ServiceDefinition, spec: dict[str, Any], instanc
                                                      + (f"?{options}" if options else ""),
                                 # Publishers reach notification queues through their own exchange
                                 # (the one their RabbitMQ user may write to).
-                                "exchange": definition.name}
+                                "exchange": definition.exchange}
     if MEMCACHED in deps:
         context["memcached"] = {"servers": deps[MEMCACHED]["servers"]}
     if KEYSTONE in deps:
@@ -573,7 +577,9 @@ def component_files(definition: ServiceDefinition, component: Component, setting
                 entries.append((name, f"/etc/ceph/{name}", component.user, "0600"))
     directories = [(repo.name, repo.dest, component.user) for repo in definition.key_repositories
                    if component.name == definition.components[0].name]
-    files["config.json"] = kolla.config_json(render.render_string(component.command, context), entries, directories)
+    owned = [(path, component.user) for path in component.owns]
+    files["config.json"] = kolla.config_json(render.render_string(component.command, context), entries, directories,
+                                             owned)
     return files
 
 

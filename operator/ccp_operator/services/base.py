@@ -17,6 +17,12 @@ GALERA, RABBITMQ, MEMCACHED, KEYSTONE, PLACEMENT = "Galera", "RabbitMQ", "Memcac
 ETCD, CEPH, NOVA = "Etcd", "Ceph", "Nova"
 
 KOLLA_CONFIG_DIR = "/var/lib/kolla/config_files"
+RPC_PORT = 5672  # RabbitMQ's AMQP port, which a connected RPC client holds a socket to
+
+# Open vSwitch's database on every node that runs a switch: a Unix socket only root may use, and
+# the node's loopback, where the neutron agents and nova-compute's os-vif (not root) reach it.
+OVSDB_PORT = 6640
+OVSDB_CONNECTION = f"tcp:127.0.0.1:{OVSDB_PORT}"
 
 # What a service publishes in its status.endpoint for the services that depend on it:
 CATALOG_URLS = "catalog-urls"    # the internal URL of each of its catalog entries, by service type
@@ -51,6 +57,12 @@ class Probe:
     path: str = "/"
     command: tuple[str, ...] = ()
 
+    @classmethod
+    def holds_rpc_connection(cls, process: str) -> "Probe":
+        """Ready while `process` holds its connection to RabbitMQ (Kolla's healthcheck_port): an
+        agent whose RPC client died keeps running, so its process alone proves nothing."""
+        return cls("exec", command=("healthcheck_port", process, str(RPC_PORT)))
+
 
 @dataclass(frozen=True)
 class HostPath:
@@ -60,6 +72,9 @@ class HostPath:
     name: str
     path: str
     read_only: bool = False
+    # Mounts made below it inside the pod reach the host and the other pods (Bidirectional
+    # propagation, privileged only): the network namespaces the neutron agents create.
+    propagate: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,6 +107,9 @@ class Component:
     liveness: Probe | None = None
     co_locate_with: tuple[str, ...] = ()   # component names whose nodes it must run on
     prefer_near: tuple[str, ...] = ()      # component names whose nodes it prefers
+    # A node set of its service whose nodes it prefers: known before any pod of the set exists,
+    # unlike the nodes of components (neutron-server on the network nodes, beside its agents).
+    prefer_node_set: str = ""
     cpu: str = "250m"
     memory: str = "512Mi"
     stateful: bool = False                 # StatefulSet with stable pod names (memcached, galera, rabbitmq)
@@ -105,6 +123,11 @@ class Component:
     host_network: bool = False             # the node's network stack (hypervisors' and switches' agents)
     host_pid: bool = False                 # the node's process table (libvirt's guests outlive their pod)
     host_paths: tuple[HostPath, ...] = ()
+    owns: tuple[str, ...] = ()             # of its host paths, those its user owns (Kolla's permissions at start)
+    # The node sets it runs on, by name (a per-node component; empty: every set of the service).
+    node_sets: tuple[str, ...] = ()
+    # Environment variables from the pod's own fields (the Downward API): variable -> field path.
+    field_env: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -174,6 +197,7 @@ class Messaging:
 
     rpc: bool
     notifications: bool = True
+    exchange: str = ""  # its RPC and notifications exchange (control_exchange); default: the service's name
 
 
 @dataclass(frozen=True)
@@ -219,12 +243,26 @@ class ServiceDefinition:
     ceph_clients: tuple[CephClient, ...] = ()  # its cephx users (with CEPH in needs)
     # The nodes its per-node components run on, from its spec (None: it has no per-node component).
     node_sets: Callable[[dict[str, Any]], tuple[NodeSet, ...]] | None = None
+    # Fields of its spec that a control plane derives from the plane's other sections (neutron's
+    # switches on the hypervisors of compute's node groups): plane spec -> fields.
+    from_plane: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     def component(self, name: str) -> Component:
         return next(c for c in self.components if c.name == name)
 
+    def component_node_sets(self, component: Component, spec: dict[str, Any]) -> tuple[NodeSet, ...]:
+        """The node sets a per-node component runs on, for `spec`."""
+        return tuple(node_set for node_set in self.node_sets(spec)
+                     if not component.node_sets or node_set.name in component.node_sets)
+
     def config_file(self, name: str) -> ConfigFile:
         return next(f for f in self.config_files if f.name == name)
+
+    @property
+    def exchange(self) -> str:
+        """The exchange it talks and publishes through (`control_exchange`): its own name, unless
+        it serves another service's RPC (the hypervisors' nova-compute, nova's)."""
+        return (self.messaging.exchange if self.messaging else "") or self.name
 
     @property
     def single_component(self) -> bool:

@@ -110,7 +110,7 @@ def key_name(entity: str) -> str:
 
 
 def libvirt_secret_xml(uuid: str, user: str) -> str:
-    """What `virsh secret-define` takes on a hypervisor, for nova's cephx user."""
+    """What `virsh secret-define` takes on a hypervisor, for the cephx user qemu opens disks as."""
     return (f"<secret ephemeral='no' private='no'>\n  <uuid>{uuid}</uuid>\n"
             f"  <usage type='ceph'>\n    <name>client.{user} secret</name>\n  </usage>\n</secret>\n")
 

@@ -11,6 +11,7 @@ from .base import (CEPH, ETCD, GALERA, KEYSTONE, MEMCACHED, RABBITMQ, CephClient
                    JobStep, Messaging, Probe, ServiceDefinition, UpgradeStep)
 
 PORT = 8776
+VOLUMES_USER = "cinder"  # its cephx user for volumes, which the hypervisors use too
 BACKEND = "rbd-1"
 COMMAND = "{} --config-file /etc/cinder/cinder.conf"
 CONFIG = ("cinder.conf",)
@@ -93,8 +94,10 @@ SERVICE = ServiceDefinition(
     ),
     needs=(GALERA, MEMCACHED, RABBITMQ, KEYSTONE, ETCD, CEPH),
     messaging=Messaging(rpc=True),
-    # cinder clones glance's images copy-on-write, so it reads the images pool.
-    ceph_clients=(CephClient("cinder", writable=("volumes", "vms"), readable=("images",)),
+    # cinder clones glance's images copy-on-write, so it reads the images pool. The hypervisors'
+    # libvirt holds its key: nova attaches a volume as the user cinder names in the volume's
+    # connection, and the guests' disks in `vms` are opened as that user too (services/compute.py).
+    ceph_clients=(CephClient(VOLUMES_USER, writable=("volumes", "vms"), readable=("images",), libvirt_secret=True),
                   CephClient("cinder-backup", writable=("backups",))),
     databases=("cinder",),
     endpoints=(

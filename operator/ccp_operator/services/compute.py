@@ -6,8 +6,8 @@ Each group is its own set of DaemonSets, with its own nodeSelector and virtualiz
 nova-compute are separate pods, so rolling nova-compute (an upgrade) never restarts libvirt, and
 the guests run in the node's process table (hostPID), outside either pod. nova-compute holds no
 database credentials: it reaches the database through nova-conductor, over RPC. The instance
-disks are RBD images in the `vms` pool, opened by qemu with the Ceph key of nova's cephx user,
-which libvirt reads from its secrets directory at start.
+disks are RBD images in the `vms` pool, opened by qemu with the Ceph key of cinder's cephx user
+(the one the volumes' connections name), which libvirt reads from its secrets directory at start.
 
 New hypervisors map themselves into the cell: nova-scheduler discovers unmapped hosts
 periodically (`discover_hosts_in_cells_interval`), and each nova-compute registers its resource
@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import nova
-from .base import (CEPH, KEYSTONE, NOVA, PLACEMENT, RABBITMQ, CephClient, Component, ConfigFile, HostPath, Messaging,
-                   NodeSet, ServiceDefinition, UpgradeStep)
+from . import cinder, nova
+from .base import (CEPH, KEYSTONE, NOVA, OVSDB_CONNECTION, PLACEMENT, RABBITMQ, Component, ConfigFile, HostPath, Messaging,
+                   NodeSet, Probe, ServiceDefinition, UpgradeStep)
 
 DEFAULT_NODE_SELECTOR = {"openstack-compute-node": "enabled"}
 DEFAULT_GROUP = {"name": "default", "nodeSelector": DEFAULT_NODE_SELECTOR}
@@ -40,6 +40,10 @@ CGROUPS = HostPath("sys-fs-cgroup", "/sys/fs/cgroup")
 MACHINES = HostPath("run-machines", "/run/systemd/machines")
 
 NOVA_CONFIG = ("nova.conf",)
+# The cephx user qemu opens the guests' disks as, cinder's (as in Ceph's guide to OpenStack): nova
+# attaches a volume as the user cinder names in its connection (always its own), so the guests'
+# own disks in `vms` use that user too, and libvirt holds one key, cinder's.
+GUEST_DISKS_USER = cinder.VOLUMES_USER
 LIBVIRT_CONFIG = ("libvirtd.conf", "qemu.conf", "libvirt-secret.xml", "libvirt-secret.base64")
 
 
@@ -76,12 +80,15 @@ SERVICE = ServiceDefinition(
                   cpu="100m", memory="128Mi"),
         Component(key="compute", name=COMPUTE, image="nova-compute", user="nova", command="nova-compute",
                   config_files=NOVA_CONFIG, per_node=True, privileged=True, host_network=True, host_pid=True,
-                  host_paths=(RUN_LIBVIRT, LIBVIRT_STATE, INSTANCES, DEVICES, MODULES),
-                  ceph_users=("nova",), cpu="500m", memory="1Gi"),
+                  host_paths=(RUN_LIBVIRT, LIBVIRT_STATE, INSTANCES, DEVICES, MODULES), owns=(INSTANCES.path,),
+                  readiness=Probe.holds_rpc_connection(COMPUTE), ceph_users=(GUEST_DISKS_USER,), cpu="500m",
+                  memory="1Gi"),
     ),
     config_files=(
         ConfigFile("nova.conf", "compute/nova.conf.j2", "/etc/nova/nova.conf",
-                   oslo_namespaces=nova.SERVICE.config_file("nova.conf").oslo_namespaces),
+                   oslo_namespaces=nova.SERVICE.config_file("nova.conf").oslo_namespaces,
+                   # os-vif plugs the guests' ports into the node's switch (neutron's l2 node set).
+                   values={"ovsdb_connection": OVSDB_CONNECTION}),
         ConfigFile("libvirtd.conf", "compute/libvirtd.conf.j2", "/etc/libvirt/libvirtd.conf", mode="0644"),
         ConfigFile("qemu.conf", "compute/qemu.conf.j2", "/etc/libvirt/qemu.conf", mode="0644"),
         ConfigFile("virtlogd.conf", "compute/virtlogd.conf.j2", "/etc/libvirt/virtlogd.conf", mode="0644"),
@@ -92,9 +99,8 @@ SERVICE = ServiceDefinition(
                    "/etc/libvirt/secrets/{{ ceph.secret_uuid }}.base64"),
     ),
     needs=(RABBITMQ, KEYSTONE, PLACEMENT, CEPH, NOVA),
-    messaging=Messaging(rpc=True),
-    # The guests' disks in `vms`, cinder's volumes attached, glance's images cloned.
-    ceph_clients=(CephClient("nova", writable=("vms", "volumes"), readable=("images",), libvirt_secret=True),),
+    # nova-compute serves and calls nova's RPC (conductor, scheduler) on nova's exchange.
+    messaging=Messaging(rpc=True, exchange="nova"),
     keystone_user=True,
     # After the control services (the catalog's order): nova-compute rolls at the pace of
     # maxUnavailable, libvirt only when its own image or files change.

@@ -23,12 +23,12 @@ from __future__ import annotations
 import re
 
 from . import catalog
-from .base import ConfigFile, InfrastructureDefinition, Messaging
+from .base import RPC_PORT, ConfigFile, InfrastructureDefinition, Messaging
 
 # The official image's rabbitmq user (and group), which this project's image keeps: the pods run
 # as it, and it owns the data volumes.
 UID = 999
-PORT = 5672
+PORT = RPC_PORT  # AMQP, where every RPC client connects (and its readiness check looks)
 MANAGEMENT_PORT = 15672
 EPMD_PORT = 4369
 DISTRIBUTION_PORT = 25672
@@ -56,9 +56,11 @@ NOTIFICATION_LIMITS = {"max-length": 200000, "overflow": "drop-head", "message-t
 QUORUM, MIRRORED, NONE = "quorum", "mirrored", "none"
 
 # Per OpenStack service, what its user may do (its declaration's `messaging`). Each one's
-# exchange on the notifications vhost is its own name (the rendered `[DEFAULT] control_exchange`).
+# exchange on the notifications vhost is the rendered `[DEFAULT] control_exchange` (EXCHANGES).
 USERS: dict[str, Messaging] = {definition.name: definition.messaging for definition in catalog.SERVICES
                                if definition.messaging}
+EXCHANGES: dict[str, str] = {definition.name: definition.exchange for definition in catalog.SERVICES
+                             if definition.messaging}
 
 
 # Users that consume notifications (telemetry, search, billing): they may read every
@@ -99,7 +101,7 @@ def permissions(user: str) -> list[dict]:
     if user in CONSUMERS:
         # Declaring the publishers' exchanges (as oslo.messaging listeners do), binding and
         # reading notification queues; publishing nothing.
-        exchanges = "|".join(re.escape(service) for service in USERS)
+        exchanges = "|".join(sorted({re.escape(exchange) for exchange in EXCHANGES.values()}))
         return [{"user": user, "vhost": NOTIFICATIONS_VHOST, "configure": f"^({exchanges}|{queues})$",
                  "write": f"^({queues})$", "read": ".*"}]
     access = USERS[user]
@@ -107,9 +109,9 @@ def permissions(user: str) -> list[dict]:
     if access.rpc:
         result.append({"user": user, "vhost": RPC_VHOST, "configure": ".*", "write": ".*", "read": ".*"})
     if access.notifications:
-        own = f"^({re.escape(user)}|{queues})$"
-        result.append({"user": user, "vhost": NOTIFICATIONS_VHOST, "configure": own, "write": own,
-                       "read": f"^{re.escape(user)}$"})
+        own = re.escape(EXCHANGES[user])
+        result.append({"user": user, "vhost": NOTIFICATIONS_VHOST, "configure": f"^({own}|{queues})$",
+                       "write": f"^({own}|{queues})$", "read": f"^{own}$"})
     return result
 
 
