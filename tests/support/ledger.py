@@ -43,9 +43,10 @@ def wait_all_have(cluster, writer) -> None:
             try:
                 lacking = acknowledged - sequences_on(cluster, member)
             except Exception as exc:  # noqa: BLE001 - a member still restarting
-                lacking = {f"unreachable: {exc}"}
+                result[member.name] = f"unreachable: {exc}"
+                continue
             if lacking:
-                result[member.name] = len(lacking)
+                result[member.name] = f"{len(lacking)} rows, sequences {sorted(lacking)[:10]}"
         return result
 
     still = missing()
@@ -53,7 +54,8 @@ def wait_all_have(cluster, writer) -> None:
     while still and time.monotonic() < deadline:
         time.sleep(1)
         still = missing()
-    assert not still, f"members lack acknowledged rows: {still}"
+    assert not still, f"members lack acknowledged rows: {still}\n" + "\n".join(
+        f"--- {name}'s agent:\n{cluster.log(cluster.member(name))}" for name in still)
 
 
 def assert_single_writer_at_a_time(writes) -> None:

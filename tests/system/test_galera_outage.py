@@ -34,6 +34,10 @@ def outage(cluster, proxy, wipe_standby: bool, seed: int) -> None:
         time.sleep(random.Random(seed).uniform(0.2, 3.0))
     wait_for(lambda: cluster.check_agents() or (len(cluster.synced()) == 3 and cluster.writer()),
              timeout=300, what="the cluster to recover by itself")
+    # One cluster of all three, not two Primary components that each call themselves synced.
+    views = {m.name: (s["wsrep_cluster_state_uuid"], s["wsrep_cluster_size"])
+             for m in cluster.members if (s := cluster.status(m))}
+    assert len(views) == 3 and len(set(views.values())) == 1 and next(iter(views.values()))[1] == "3", views
     wait_all_have(cluster, writer)
     # Writes go on through the proxy after recovery.
     after = Writer(proxy.port, APP_USER, APP_PASSWORD).start()

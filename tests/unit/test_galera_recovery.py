@@ -113,3 +113,22 @@ def test_reports_round_trip_through_json():
                                                           "ready": "ON"})
     again = Report.from_json(original.to_json())
     assert again == original and again.synced
+
+
+def test_a_member_killed_while_running_is_waited_for_not_judged_by_its_last_live_position():
+    """Its last report says where it stood a moment before it died (a writer commits more in its
+    last second): bootstrapping from a member ahead of that position could lose what it
+    acknowledged, so the decision waits for the member's recovered position."""
+    from ccp_galera_agent.agent import Agent
+
+    killed = report("galera-0", 100, running=True, wsrep={"cluster_status": "Primary"}, updated=time.time() - 2)
+    reports = {"galera-0": killed, "galera-1": report("galera-1", 101), "galera-2": report("galera-2", 99)}
+    first_seen: dict[str, float] = {}
+    live = Agent.live_reports(reports, first_seen)
+    assert not live["galera-0"].running and live["galera-0"].position is None
+    decision = decide(live, MEMBERS)
+    assert decision.action == "wait" and "galera-0" in decision.reason
+    # Restarted, it reports the position recovered from its data, and the most advanced bootstraps.
+    reports["galera-0"] = report("galera-0", 103)
+    decision = decide(Agent.live_reports(reports, first_seen), MEMBERS)
+    assert (decision.action, decision.member) == ("bootstrap", "galera-0")

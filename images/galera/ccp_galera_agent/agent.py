@@ -170,12 +170,14 @@ class Agent:
     def live_reports(reports: dict[str, Report], first_seen: dict[str, float]) -> dict[str, Report]:
         """Reports with `running` kept only for members seen reporting again while this agent
         waits: a member killed a moment ago leaves a report that still looks current, but it never
-        changes again."""
+        changes again. Such a report's position is dropped too: it is where the member stood a
+        moment before it died, not the recovered position of its data (a writer commits more in
+        its last second), and bootstrapping from a member behind it would lose what it acknowledged."""
         result = {}
         for name, report in reports.items():
             first = first_seen.setdefault(name, report.updated)
             if report.running and report.updated <= first:
-                report = dataclasses.replace(report, running=False)
+                report = dataclasses.replace(report, running=False, position=None)
             result[name] = report
         return result
 
