@@ -7,18 +7,24 @@ import configparser
 import json
 import re
 
+import pytest
+
 from ccp_operator import secrets
 from ccp_operator.api import API_VERSION
+from ccp_operator.errors import InvalidSpec
 from ccp_operator.placement import NODE_SET_LABEL
-from ccp_operator.reconcile.service import ServiceReconciler
-from ccp_operator.services import catalog, rabbitmq
+from ccp_operator.reconcile.controlplane import ControlPlaneReconciler
+from ccp_operator.reconcile.service import ServiceReconciler, validate
+from ccp_operator.services import catalog, compute, rabbitmq
 from ccp_operator.services.base import OVSDB_CONNECTION
+from support.fake_kube import FakeKube
 from support.rendering import CEPH_KEY, INSTANCE, NAMESPACE
 from test_service_pass import drive_to_ready, ready_with
 
 COMPUTE = catalog.BY_KIND["Compute"]
 GROUPS = [{"name": "kvm", "nodeSelector": {"openstack-compute-node": "enabled"}},
-          {"name": "lab", "nodeSelector": {"ccp.local/all-in-one": "enabled", "zone": "a"}, "virtType": "qemu",
+          {"name": "lab", "nodeSelector": {"ccp.local/all-in-one": "enabled", "openstack-compute-node": "qemu"},
+           "virtType": "qemu",
            "cpuMode": "custom", "cpuModels": ["Nehalem"]}]
 
 
@@ -49,7 +55,8 @@ def test_each_node_group_gets_libvirt_virtlogd_and_nova_compute_on_its_own_nodes
     terms = lab["spec"]["template"]["spec"]["affinity"]["nodeAffinity"][
         "requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
     assert terms == [{"matchExpressions": [{"key": "ccp.local/all-in-one", "operator": "In", "values": ["enabled"]},
-                                           {"key": "zone", "operator": "In", "values": ["a"]}]}]
+                                           {"key": "openstack-compute-node", "operator": "In",
+                                            "values": ["qemu"]}]}]
     # Two groups' DaemonSets of one component never select each other's pods.
     assert lab["spec"]["selector"]["matchLabels"][NODE_SET_LABEL] == "lab"
     assert sets[f"{INSTANCE}-nova-compute-kvm"]["spec"]["selector"]["matchLabels"][NODE_SET_LABEL] == "kvm"
@@ -107,6 +114,31 @@ def test_an_upgrade_waits_for_every_hypervisor_of_every_group():
     body = kube.get(API_VERSION, "Compute", NAMESPACE, INSTANCE)
     result = ServiceReconciler(kube, COMPUTE, body).run()
     assert result.stopped is not None and "nova-compute 1/2 on lab" in result.stopped.message
+
+
+def test_groups_that_could_select_one_node_are_refused_naming_the_group():
+    """A node matching two groups would run two libvirts: selectors must differ in some key's value."""
+    gpu = {"name": "gpu", "nodeSelector": {"openstack-compute-node": "enabled", "gpu": "yes"}}
+    with pytest.raises(InvalidSpec) as refused:
+        validate(COMPUTE, {"release": "2026.1", "nodeGroups": [GROUPS[0], gpu]})
+    assert refused.value.field == "spec.nodeGroups[1].nodeSelector" and "group gpu" in refused.value.message
+    # No selector: the default one, which a group on other labels may still share a node with.
+    assert compute.overlapping_node_groups({"nodeGroups": [{"name": "a"}, {"name": "b", "nodeSelector": {"x": "1"}}]})
+    validate(COMPUTE, {"release": "2026.1", "nodeGroups": GROUPS})
+    disjoint = {"name": "gpu", "nodeSelector": {"openstack-compute-node": "gpu"}}
+    validate(COMPUTE, {"release": "2026.1", "nodeGroups": [GROUPS[0], disjoint]})
+
+
+def test_a_control_plane_refuses_overlapping_groups_in_its_own_terms_before_writing_children():
+    gpu = {"name": "gpu", "nodeSelector": {"openstack-compute-node": "enabled", "gpu": "yes"}}
+    body = {"apiVersion": API_VERSION, "kind": "OpenStackControlPlane",
+            "metadata": {"name": INSTANCE, "namespace": NAMESPACE, "uid": "u-1", "generation": 1},
+            "spec": {"release": "2026.1", "compute": {"nodeGroups": [GROUPS[0], gpu]}}}
+    kube = FakeKube({})
+    with pytest.raises(InvalidSpec) as refused:
+        ControlPlaneReconciler(kube, body).validate()
+    assert refused.value.field == "spec.compute.nodeGroups[1].nodeSelector"
+    assert not kube.objects
 
 
 def test_removing_a_node_group_deletes_its_daemon_sets_and_keeps_the_others():

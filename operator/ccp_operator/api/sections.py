@@ -156,7 +156,9 @@ def compute_fields() -> dict[str, s.Schema]:
         "nodeGroups": {"type": "array", "items": group, "maxItems": 64, "x-kubernetes-list-type": "map",
                        "x-kubernetes-list-map-keys": ["name"],
                        "description": "The hypervisors, in groups with their own nodes and settings; default: one "
-                                      "group `default` on the nodes labelled openstack-compute-node=enabled.",
+                                      "group `default` on the nodes labelled openstack-compute-node=enabled. No "
+                                      "node may match two groups: every two selectors give some label key "
+                                      "different values.",
                        "default": [compute.DEFAULT_GROUP]},
         "maxUnavailable": s.MAX_UNAVAILABLE,
     }

@@ -106,6 +106,12 @@ class ControlPlaneReconciler(Reconciler):
     def validate(self) -> None:
         for kind in catalog.INFRASTRUCTURE:
             require_odd(f"spec.{kind.section}.{kind.quorum_field}", kind.member_count(self.spec.get(kind.section) or {}))
+        # A section's own refusal, named in the plane's terms before any child is written.
+        for definition in catalog.SERVICES:
+            name = catalog.section(definition)
+            for field_path, problem in (definition.spec_problems(self.spec.get(name) or {})
+                                        if definition.spec_problems else []):
+                raise InvalidSpec(f"spec.{name}.{field_path.removeprefix('spec.')}", problem)
 
     def reconcile(self) -> Outcome:
         self.validate()

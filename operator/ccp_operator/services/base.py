@@ -243,6 +243,9 @@ class ServiceDefinition:
     ceph_clients: tuple[CephClient, ...] = ()  # its cephx users (with CEPH in needs)
     # The nodes its per-node components run on, from its spec (None: it has no per-node component).
     node_sets: Callable[[dict[str, Any]], tuple[NodeSet, ...]] | None = None
+    # What its spec's schema cannot express: spec -> (field, problem) pairs, each refused with a
+    # condition naming the field (compute: two node groups that could select one node).
+    spec_problems: Callable[[dict[str, Any]], list[tuple[str, str]]] | None = None
     # Fields of its spec that a control plane derives from the plane's other sections (neutron's
     # switches on the hypervisors of compute's node groups): plane spec -> fields.
     from_plane: Callable[[dict[str, Any]], dict[str, Any]] | None = None

@@ -59,6 +59,25 @@ def node_groups(spec: dict[str, Any]) -> tuple[NodeSet, ...]:
     }) for group in groups)
 
 
+def overlapping_node_groups(spec: dict[str, Any]) -> list[tuple[str, str]]:
+    """Two groups whose selectors a node could match at once would run two libvirts on it: every
+    pair must give some label key different values (the schema cannot compare list items)."""
+    groups = spec.get("nodeGroups")
+    if groups is None:
+        return []
+    problems = []
+    for later, group in enumerate(groups):
+        mine = group.get("nodeSelector") or DEFAULT_NODE_SELECTOR
+        for earlier, other in enumerate(groups[:later]):
+            theirs = other.get("nodeSelector") or DEFAULT_NODE_SELECTOR
+            if all(mine[key] == theirs[key] for key in mine.keys() & theirs.keys()):
+                problems.append((f"spec.nodeGroups[{later}].nodeSelector",
+                                 f"group {group['name']} could select the nodes of group {other['name']} "
+                                 f"(nodeGroups[{earlier}]): a node in both would run two hypervisors; give a "
+                                 "label key different values in the two selectors"))
+    return problems
+
+
 SERVICE = ServiceDefinition(
     name="compute",
     kind="Compute",
@@ -108,4 +127,5 @@ SERVICE = ServiceDefinition(
     shared_secrets=(),
     custom_config_dir="/etc/nova/nova.conf.d",
     node_sets=node_groups,
+    spec_problems=overlapping_node_groups,
 )
