@@ -109,8 +109,7 @@ class ControlPlaneReconciler(Reconciler):
         # A section's own refusal, named in the plane's terms before any child is written.
         for definition in catalog.SERVICES:
             name = catalog.section(definition)
-            for field_path, problem in (definition.spec_problems(self.spec.get(name) or {})
-                                        if definition.spec_problems else []):
+            for field_path, problem in definition.problems(self.spec.get(name) or {}):
                 raise InvalidSpec(f"spec.{name}.{field_path.removeprefix('spec.')}", problem)
 
     def reconcile(self) -> Outcome:

@@ -86,7 +86,7 @@ def validate(definition: ServiceDefinition, spec: dict[str, Any]) -> None:
         own = component_spec(definition, component, spec)
         if own is not spec and own.get("customConfig"):
             render.check_custom_config(f"spec.{component.key}.customConfig", own["customConfig"])
-    for field_path, problem in (definition.spec_problems(spec) if definition.spec_problems else []):
+    for field_path, problem in definition.problems(spec):
         raise InvalidSpec(field_path, problem)
 
 

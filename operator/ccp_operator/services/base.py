@@ -258,6 +258,10 @@ class ServiceDefinition:
         return tuple(node_set for node_set in self.node_sets(spec)
                      if not component.node_sets or node_set.name in component.node_sets)
 
+    def problems(self, spec: dict[str, Any]) -> list[tuple[str, str]]:
+        """What its `spec_problems` hook refuses in `spec` (nothing without one)."""
+        return self.spec_problems(spec) if self.spec_problems else []
+
     def config_file(self, name: str) -> ConfigFile:
         return next(f for f in self.config_files if f.name == name)
 
