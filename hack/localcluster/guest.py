@@ -3,7 +3,8 @@ emulation (TCG) in seconds, that reports on its serial console what a VM test mu
 
 Its init prints lines beginning with `ccp-guest:`: the kernel it runs, the address neutron's DHCP
 gave it, the instance id it read from the metadata service (through neutron's metadata proxy and
-nova's metadata API), and every disk it has, as it appears (an attached volume). Built from
+nova's metadata API), every disk it has, as it appears (an attached volume), and its uptime
+every HEARTBEAT_SECONDS. Built from
 Debian's packages (the kernel of linux-image-cloud-amd64, busybox-static), which apt downloads,
 into a cache; glance gets it as a kernel, a ramdisk and a small raw root disk that nova boots with
 the kernel directly.
@@ -32,6 +33,9 @@ MODULES = ("virtio_pci", "virtio_net", "virtio_blk")
 MARKER = "ccp-guest:"
 T = TypeVar("T")
 ROOT_DISK_BYTES = 1 << 20
+# The guest says how long it has been up this often: a console whose uptime only grows shows a
+# guest that kept running (through an upgrade of its hypervisor) and was never restarted.
+HEARTBEAT_SECONDS = 20
 
 INIT = """#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -56,11 +60,14 @@ for attempt in $(seq 30); do
     sleep 2
 done
 seen=""
+beat=0
 while true; do
     for disk in /sys/block/vd*; do
         name="${disk##*/}"
         case " $seen " in *" $name "*) ;; *) seen="$seen $name"; say "disk $name $(cat "$disk/size") sectors";; esac
     done
+    [ $((beat % @BEAT@)) -eq 0 ] && say "uptime $(cut -d. -f1 /proc/uptime)"
+    beat=$((beat + 1))
     sleep 1
 done
 """
@@ -89,7 +96,7 @@ def build(cache: Path = CACHE) -> GuestFiles:
     """The guest's kernel, initramfs and root disk, built once per kernel version and init."""
     package = kernel_package()
     version = package.removeprefix("linux-image-")
-    recipe = hashlib.sha256("\0".join((INIT, DHCP_SCRIPT, *MODULES)).encode()).hexdigest()[:12]
+    recipe = hashlib.sha256("\0".join((INIT, DHCP_SCRIPT, *MODULES, str(HEARTBEAT_SECONDS))).encode()).hexdigest()[:12]
     target = cache / f"{version}-{recipe}"  # a changed init makes a new initramfs
     files = GuestFiles(target / "vmlinuz", target / "initramfs.gz", target / "root.raw", version)
     if all(path.exists() for path in (files.kernel, files.ramdisk, files.root_disk)):
@@ -168,7 +175,8 @@ def initramfs_entries(busybox: Path, modules_dir: Path) -> list[tuple[str, int, 
     entries.append(("bin/dhcp-script", 0o100755, DHCP_SCRIPT.encode()))
     for name in names:
         entries.append((f"lib/modules/{name}.ko", 0o100644, files[name]))
-    entries.append(("init", 0o100755, INIT.replace("@MARKER@", MARKER).replace("@MODULES@", " ".join(names)).encode()))
+    entries.append(("init", 0o100755, INIT.replace("@MARKER@", MARKER).replace("@MODULES@", " ".join(names))
+                    .replace("@BEAT@", str(HEARTBEAT_SECONDS)).encode()))
     return entries
 
 
@@ -206,6 +214,11 @@ def console_lines(cloud: Any, server: Any) -> list[str]:
     """The guest's own lines of the server's console log (what its init printed)."""
     output = cloud.compute.get_server_console_output(server)["output"] or ""
     return [line.split(MARKER, 1)[1].strip() for line in output.splitlines() if MARKER in line]
+
+
+def uptimes(cloud: Any, server: Any) -> list[int]:
+    """The seconds of uptime the guest has reported on its console, oldest first."""
+    return [int(line.split()[1]) for line in console_lines(cloud, server) if line.startswith("uptime ")]
 
 
 def poll(check: Callable[[], T | None], timeout: float, interval: float, failure: Callable[[], str]) -> T:

@@ -97,6 +97,7 @@ class ImageNeeds:
     """What a service's images need beyond its PyPI package (what Kolla's recipe for it adds)."""
 
     apt: tuple[str, ...] = ()                  # Debian packages of every component
+    pip_extras: tuple[str, ...] = ()           # Python packages its distribution needs and does not declare
     component_apt: dict[str, tuple[str, ...]] = field(default_factory=dict)  # per component image
     users: dict[str, str] = field(default_factory=dict)  # an image's user, where not its component's
     setup: str = ""
@@ -135,6 +136,9 @@ NEUTRON_SETUP = " && ".join((
 ))
 
 CEPH_CLIENT = ("ceph-common", "python3-rados", "python3-rbd", "qemu-utils")
+# neutron and os-vif import pyroute2 on Linux, and their distributions of 2026.2 no longer declare
+# it (the requirement's platform marker is lost from their metadata), so it is installed by name.
+NETLINK = ("pyroute2",)
 # Per service, what its images need beyond its package; a service not named needs nothing more.
 IMAGE_NEEDS: dict[str, ImageNeeds] = {
     "glance": ImageNeeds(apt=CEPH_CLIENT),
@@ -143,7 +147,7 @@ IMAGE_NEEDS: dict[str, ImageNeeds] = {
     # Open vSwitch's own images (Kolla's openvswitch-db-server and openvswitch-vswitchd) are built
     # on neutron's base here, which costs no space (its layers are the agents'); the agents that
     # plug ports have ovs-vsctl, to wait for br-int.
-    "neutron": ImageNeeds(apt=("iproute2",), setup=NEUTRON_SETUP, component_apt={
+    "neutron": ImageNeeds(apt=("iproute2",), pip_extras=NETLINK, setup=NEUTRON_SETUP, component_apt={
         "neutron-dhcp-agent": ("dnsmasq", "dnsmasq-utils", "haproxy", "openvswitch-switch"),
         "neutron-l3-agent": ("keepalived", "haproxy", "iptables", "conntrack", "radvd", "openvswitch-switch"),
         "neutron-metadata-agent": ("haproxy",),
@@ -152,7 +156,7 @@ IMAGE_NEEDS: dict[str, ImageNeeds] = {
         "openvswitch-vswitchd": ("openvswitch-switch",)}),
     # The hypervisors' images as Kolla's: nova-compute drives libvirt through its Python binding and
     # makes config drives; nova-libvirt runs libvirtd, virtlogd and qemu, with qemu's RBD driver.
-    "nova": ImageNeeds(apt=CEPH_CLIENT, users={"nova-libvirt": "root"}, component_apt={
+    "nova": ImageNeeds(apt=CEPH_CLIENT, pip_extras=NETLINK, users={"nova-libvirt": "root"}, component_apt={
         "nova-novncproxy": ("novnc",),
         "nova-compute": ("python3-libvirt", "libvirt-clients", "genisoimage", "open-iscsi", "sysfsutils",
                          "iproute2", "openvswitch-common"),
@@ -175,7 +179,7 @@ def _openstack_services() -> dict[str, OpenStackService]:
         family = families.setdefault(definition.pypi_package, definition.name)
         needs = IMAGE_NEEDS.get(family, ImageNeeds())
         service = result.setdefault(family, OpenStackService(definition.pypi_package, {}, apt=needs.apt,
-                                                             setup=needs.setup))
+                                                             pip_extras=needs.pip_extras, setup=needs.setup))
         for component in definition.components:
             service.components.setdefault(component.image, (needs.users.get(component.image, component.user),
                                                             needs.component_apt.get(component.image, ())))

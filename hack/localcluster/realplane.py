@@ -181,13 +181,43 @@ API_CALLS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-class ApiLoop:
-    """Calls API_CALLS one after the other in a thread, for as long as it runs, and records each
-    call's outcome; failures are then counted per time window (one per fault)."""
+def _volume_round_trip(cloud) -> None:
+    """A volume created, available, and deleted: the API, the scheduler and the volume service."""
+    storage = cloud.block_storage
+    volume = storage.create_volume(size=1, name=f"load-{time.monotonic_ns()}")
+    storage.wait_for_status(volume, "available", failures=["error"], interval=1, wait=API_TIMEOUT * 8)
+    storage.delete_volume(volume)
 
-    def __init__(self, connection_factory: Callable[[], Any], pause: float = 0.2):
+
+def _active(server) -> None:
+    if server.status != "ACTIVE":
+        raise ClusterError(f"server {server.id} is {server.status}")
+
+
+def tenant_calls(server_id: str) -> dict[str, Callable[[Any], Any]]:
+    """What a cloud's users keep doing while the cloud is upgraded: tokens, lists of what they
+    own, a volume's whole life, and a look at their running server (ACTIVE, else a failure)."""
+    return {
+        "token": API_CALLS["token"],
+        "image list": API_CALLS["image list"],
+        "network list": API_CALLS["network list"],
+        "server list": lambda cloud: list(cloud.compute.servers(limit=5)),
+        "volume list": API_CALLS["volume list"],
+        "volume create and delete": _volume_round_trip,
+        "server show": lambda cloud: _active(cloud.compute.get_server(server_id)),
+    }
+
+
+class ApiLoop:
+    """Makes `calls` (API_CALLS by default) one after the other in a thread, for as long as it
+    runs, and records each call's outcome; failures are then counted per time window (one per
+    fault) or over the whole run (an upgrade)."""
+
+    def __init__(self, connection_factory: Callable[[], Any], pause: float = 0.2,
+                 calls: dict[str, Callable[[Any], Any]] | None = None):
         self.connection_factory = connection_factory
         self.pause = pause
+        self.api_calls = calls or API_CALLS
         self.calls: list[Call] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="api-loop", daemon=True)
@@ -203,7 +233,7 @@ class ApiLoop:
     def _run(self) -> None:
         cloud = None
         while not self._stop.is_set():
-            for name, call in API_CALLS.items():
+            for name, call in self.api_calls.items():
                 started = time.monotonic()
                 try:
                     cloud = cloud or self.connection_factory()
@@ -218,6 +248,14 @@ class ApiLoop:
 
     def between(self, start: float, end: float) -> list[Call]:
         return [call for call in self.calls if start <= call.started < end]
+
+    def longest_gaps(self) -> dict[str, float]:
+        """Per kind of call, the longest time between the starts of two successful calls."""
+        gaps: dict[str, float] = {}
+        for name in self.api_calls:
+            starts = [call.started for call in self.calls if call.name == name and call.ok]
+            gaps[name] = max((b - a for a, b in zip(starts, starts[1:])), default=0.0)
+        return gaps
 
 
 def pod_working_sets(kube: Kube, node: str, namespace: str) -> dict[str, int]:
@@ -281,4 +319,50 @@ def inject(kube: Kube, namespace: str, name: str, fault: Fault, timeout: float =
             return pod, time.monotonic() - start
         if time.monotonic() - start > timeout:
             raise TimeoutError(f"{fault.name}: {pod} not replaced by a Ready pod within {timeout:.0f}s")
+        time.sleep(2)
+
+
+# -- a release upgrade -------------------------------------------------------------------------
+
+@dataclass
+class StepTiming:
+    service: str
+    step: str
+    started: float          # seconds after the upgrade began (first seen running)
+    finished: float | None = None
+
+
+def upgrade(kube: Kube, namespace: str, name: str, target: str, timeout: float = 5400,
+            progress: Callable[[str], None] = print) -> tuple[float, list[StepTiming]]:
+    """Moves the plane to release `target` (its `spec.release`) and follows each service's steps in
+    its status until the plane runs `target` and is Ready; returns the seconds that took and when
+    each step of each service ran (watched every 2 s, so a step shorter than that shows as ~0)."""
+    from ccp_operator.services import catalog
+
+    kube.merge_patch(API_VERSION, "OpenStackControlPlane", namespace, name, {"spec": {"release": target}})
+    start = time.monotonic()
+    steps: dict[tuple[str, str], StepTiming] = {}
+    reported = ""
+    while True:
+        elapsed = time.monotonic() - start
+        for definition in catalog.SERVICES:
+            record = ((kube.get(API_VERSION, definition.kind, namespace, name) or {}).get("status") or {}).get("upgrade")
+            if not record or record.get("toVersion") != target:
+                continue
+            for step in record.get("stepsDone") or []:
+                timing = steps.setdefault((definition.name, step), StepTiming(definition.name, step, elapsed))
+                timing.finished = timing.finished if timing.finished is not None else elapsed
+            if record.get("step"):
+                steps.setdefault((definition.name, record["step"]), StepTiming(definition.name, record["step"], elapsed))
+                now = f"{definition.name}: {record['step']} ({record.get('state')})"
+                if now != reported:
+                    progress(f"  {elapsed:6.0f}s  {now}")
+                    reported = now
+        plane = kube.get(API_VERSION, "OpenStackControlPlane", namespace, name) or {}
+        if (plane.get("status") or {}).get("release") == target and plane_ready(kube, namespace, name):
+            progress(f"  {elapsed:6.0f}s  the plane runs {target} and is Ready")
+            return elapsed, sorted(steps.values(), key=lambda timing: timing.started)
+        if elapsed > timeout:
+            raise TimeoutError(f"the plane did not reach {target} within {timeout:.0f}s: "
+                               f"{plane_state(kube, namespace, name)['message']}")
         time.sleep(2)

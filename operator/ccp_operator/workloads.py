@@ -86,6 +86,11 @@ def _probe(probe: Probe | None, liveness: bool) -> dict[str, Any] | None:
     return {**action, **timing}
 
 
+# A serving pod told to stop keeps serving this long first: the Service's endpoints drop it and
+# every node's kube-proxy stops sending it new connections before the program stops accepting
+# them, so a rolling update fails no call.
+DRAIN_SECONDS = 5
+
 KOLLA_ENV = [{"name": "KOLLA_CONFIG_STRATEGY", "value": kolla.CONFIG_STRATEGY}]
 
 
@@ -128,6 +133,7 @@ def pod_template(owner: Owner, service: ServiceDefinition, component: Component,
     container = _container(component.name, settings.image, settings.resources, mounts, env)
     if component.port:
         container["ports"] = [{"name": "api" if component.api else "main", "containerPort": component.port}]
+        container["lifecycle"] = {"preStop": {"sleep": {"seconds": DRAIN_SECONDS}}}
     for key, probe, liveness in (("readinessProbe", component.readiness, False),
                                  ("livenessProbe", component.liveness, True)):
         rendered = _probe(probe, liveness)
@@ -171,15 +177,15 @@ def per_node_name(owner: Owner, component: Component, node_set: NodeSet) -> str:
 
 
 def daemon_set(owner: Owner, service: str, component: str, node_set: NodeSet, name: str, template: dict[str, Any], *,
-               max_unavailable: int | str, version: str | None = None) -> dict[str, Any]:
+               max_unavailable: int | str, version: str | None = None, when_drained: bool = False) -> dict[str, Any]:
     """A per-node component on its node set, rolled `max_unavailable` nodes (a count or a
-    percentage) at a time."""
+    percentage) at a time; `when_drained`: each pod takes a new template only once deleted."""
     selector = {**labels.selector(service, owner.name, component), placement.NODE_SET_LABEL: node_set.name}
+    strategy = ({"type": "OnDelete"} if when_drained else
+                {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": max_unavailable, "maxSurge": 0}})
     result = {"apiVersion": "apps/v1", "kind": "DaemonSet",
               "metadata": metadata(owner, name, service, component, version),
-              "spec": {"selector": {"matchLabels": selector}, "template": template,
-                       "updateStrategy": {"type": "RollingUpdate",
-                                          "rollingUpdate": {"maxUnavailable": max_unavailable, "maxSurge": 0}},
+              "spec": {"selector": {"matchLabels": selector}, "template": template, "updateStrategy": strategy,
                        "revisionHistoryLimit": 5}}
     result["metadata"]["labels"][placement.NODE_SET_LABEL] = node_set.name
     return result
@@ -426,7 +432,10 @@ class Rollout:
         if live["kind"] == "DaemonSet":
             desired = status.get("desiredNumberScheduled", 0)
             updated, ready = status.get("updatedNumberScheduled", 0), status.get("numberReady", 0)
-            done = generation_seen and updated >= desired and ready >= desired and \
+            # Pods replaced only when deleted count as rolled out on their old template: the
+            # updated count says how many nodes still wait for a drain.
+            on_delete = (live["spec"].get("updateStrategy") or {}).get("type") == "OnDelete"
+            done = generation_seen and (on_delete or updated >= desired) and ready >= desired and \
                 status.get("numberAvailable", 0) >= desired
             return cls(desired, ready, updated, done)
         updated = status.get("updatedReplicas", 0)

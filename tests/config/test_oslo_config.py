@@ -9,32 +9,37 @@ import pytest
 
 from ccp_operator import releases
 from ccp_operator.services import catalog, nova
+from localcluster import images
 from support import oslo_validator
 from support.rendering import all_files
 
-RELEASE = releases.get(releases.DEFAULT_RELEASE)
+# Every release the images are built for: the default one and the one it upgrades to.
+RELEASES = sorted(images.KOLLA_PACKAGES)
 
-CASES = [(definition, config_file) for definition in catalog.SERVICES if definition.pypi_package
+CASES = [(series, definition, config_file) for series in RELEASES
+         for definition in catalog.SERVICES if definition.pypi_package
          for config_file in definition.config_files if config_file.oslo_namespaces]
 
 
-def _rendered(definition, name, spec=None):
-    for files in all_files(definition, spec).values():
+def _rendered(definition, name, series=releases.DEFAULT_RELEASE):
+    for files in all_files(definition, {"release": series}).values():
         if name in files:
             return files[name]
     raise AssertionError(f"{name} is not rendered for any component of {definition.name}")
 
 
-def _validate(definition, config_file, content):
+def _validate(definition, config_file, content, series=releases.DEFAULT_RELEASE):
+    release = releases.get(series)
     return oslo_validator.validate(
-        definition.pypi_package, RELEASE.packages[definition.pypi_package], RELEASE.series,
+        definition.pypi_package, release.packages[definition.pypi_package], release.series,
         config_file.oslo_namespaces, content,
         dynamic_sections=config_file.dynamic_sections, auth_sections=config_file.auth_sections)
 
 
-@pytest.mark.parametrize("definition, config_file", CASES, ids=[f"{d.name}:{f.name}" for d, f in CASES])
-def test_rendered_file_passes_the_validator(definition, config_file):
-    result = _validate(definition, config_file, _rendered(definition, config_file.name))
+@pytest.mark.parametrize("series, definition, config_file", CASES,
+                         ids=[f"{s}:{d.name}:{f.name}" for s, d, f in CASES])
+def test_rendered_file_passes_the_validator_of_its_release(series, definition, config_file):
+    result = _validate(definition, config_file, _rendered(definition, config_file.name, series), series)
     assert result.ok, "\n".join(result.errors)
 
 

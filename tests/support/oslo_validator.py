@@ -34,8 +34,14 @@ CONSTRAINTS = Path(__file__).resolve().parents[2] / "images" / "kolla" / "openst
 # service package does not require.
 EXTRA_PACKAGES = {
     "openstack-placement": ["osprofiler"],
-    "nova": ["osprofiler"],
+    # os-vif's and neutron's own import of pyroute2, which their 2026.2 metadata does not declare
+    # (the images install it too).
+    "nova": ["osprofiler", "pyroute2"],
+    "neutron": ["pyroute2"],
     "glance": ["os-brick"],
+    # cinder's option list imports every backup driver, the Google one's client library too (an
+    # optional dependency since 2026.2).
+    "cinder": ["google-api-python-client"],
 }
 
 # The validator's own findings: its logger is oslo_config.validator, or the root logger in the

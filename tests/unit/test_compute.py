@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from ccp_operator import secrets
+from ccp_operator import secrets, workloads
 from ccp_operator.api import API_VERSION
 from ccp_operator.errors import InvalidSpec
 from ccp_operator.placement import NODE_SET_LABEL
@@ -96,14 +96,27 @@ def test_hypervisor_pods_share_the_nodes_network_processes_and_libvirts_director
 
 
 def test_the_default_pace_is_a_tenth_of_the_fleet_and_a_component_may_set_its_own():
-    kube = ready_compute({"maxUnavailable": "25%", "libvirt": {"maxUnavailable": 1}})
-    sets = daemon_sets(kube)
-    pace = {name: ds["spec"]["updateStrategy"]["rollingUpdate"]["maxUnavailable"] for name, ds in sets.items()}
-    assert pace == {f"{INSTANCE}-nova-libvirt-default": 1, f"{INSTANCE}-nova-virtlogd-default": "25%",
-                    f"{INSTANCE}-nova-compute-default": "25%"}
+    kube = ready_compute({"maxUnavailable": "25%", "compute": {"maxUnavailable": 1}})
+    compute = daemon_sets(kube)[f"{INSTANCE}-nova-compute-default"]
+    assert compute["spec"]["updateStrategy"]["rollingUpdate"]["maxUnavailable"] == 1
     kube = ready_compute({})
-    assert {ds["spec"]["updateStrategy"]["rollingUpdate"]["maxUnavailable"]
-            for ds in daemon_sets(kube).values()} == {"10%"}
+    compute = daemon_sets(kube)[f"{INSTANCE}-nova-compute-default"]
+    assert compute["spec"]["updateStrategy"]["rollingUpdate"]["maxUnavailable"] == "10%"
+
+
+def test_libvirt_and_virtlogd_wait_for_a_drained_node_and_count_as_rolled_out_before():
+    """Deleting libvirt's pod kills its guests: no rolling update does it, and an upgrade does not
+    wait for it."""
+    kube = ready_compute({})
+    sets = daemon_sets(kube)
+    for component in ("nova-libvirt", "nova-virtlogd"):
+        live = sets[f"{INSTANCE}-{component}-default"]
+        assert live["spec"]["updateStrategy"] == {"type": "OnDelete"}
+        live = {**live, "status": {"observedGeneration": live["metadata"].get("generation", 0),
+                                   "desiredNumberScheduled": 3, "updatedNumberScheduled": 1, "numberReady": 3,
+                                   "numberAvailable": 3}}
+        rollout = workloads.Rollout.of(live, None)
+        assert rollout.done and (rollout.updated, rollout.replicas) == (1, 3)
 
 
 def test_an_upgrade_waits_for_every_hypervisor_of_every_group():

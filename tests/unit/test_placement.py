@@ -75,3 +75,16 @@ def test_components_get_the_capabilities_their_privsep_keeps_and_no_more():
         containers[component.name] = template["spec"]["containers"][0]
     assert containers["cinder-backup"]["securityContext"] == {"capabilities": {"add": ["SYS_ADMIN", "DAC_READ_SEARCH"]}}
     assert all("securityContext" not in containers[name] for name in ("cinder-api", "cinder-scheduler"))
+
+
+def test_a_serving_pod_drains_before_it_stops_and_a_worker_does_not_wait():
+    """A rolling update fails no call: the API pod leaves its Service's endpoints before it stops."""
+    from ccp_operator import workloads
+    from ccp_operator.services import cinder
+
+    owner = workloads.Owner("ccp.openstack.org/v1alpha1", "Cinder", "cloud", "u-1", "openstack")
+    containers = {component.name: workloads.pod_template(
+        owner, cinder.SERVICE, component, component_settings(cinder.SERVICE, component, {"release": "2026.1"}),
+        "conf", {}, "hash")["spec"]["containers"][0] for component in cinder.SERVICE.components}
+    assert containers["cinder-api"]["lifecycle"] == {"preStop": {"sleep": {"seconds": workloads.DRAIN_SECONDS}}}
+    assert "lifecycle" not in containers["cinder-scheduler"]

@@ -49,8 +49,14 @@ def service_section(definition: ServiceDefinition) -> dict[str, s.Schema]:
     properties["workers"] = WORKERS
     for component in definition.components:
         if component.per_node:
-            properties[component.key] = s.per_node_component(f"The {component.name} component, on every node of "
-                                                             "each node set.", custom_config)
+            if component.replaced_when_drained:
+                properties[component.key] = s.per_node_component(
+                    f"The {component.name} component, on every node of each node set. A node's pod takes a new "
+                    "image or configuration only when deleted, once the node is drained of guests (never by a "
+                    "rolling update: the guests would die with it).", custom_config, paced=False)
+            else:
+                properties[component.key] = s.per_node_component(f"The {component.name} component, on every node "
+                                                                 "of each node set.", custom_config)
             continue
         properties[component.key] = s.component(f"The {component.name} component.", component.replicas,
                                                 dedicated=component.dedicated, api=component.api,

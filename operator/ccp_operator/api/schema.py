@@ -124,10 +124,13 @@ MAX_UNAVAILABLE: Schema = {
 }
 
 
-def per_node_component(description: str, custom_config: str | None = OSLO_CUSTOM_CONFIG) -> Schema:
-    """A per-node component: a DaemonSet on each node set of its service, rolled at a set pace."""
+def per_node_component(description: str, custom_config: str | None = OSLO_CUSTOM_CONFIG,
+                       paced: bool = True) -> Schema:
+    """A per-node component: a DaemonSet on each node set of its service, rolled at a set pace
+    (`paced`), or replaced pod by pod as nodes are drained."""
     properties = {key: value for key, value in common_fields(custom_config).items() if key != "nodeSelector"}
-    properties["maxUnavailable"] = MAX_UNAVAILABLE
+    if paced:
+        properties["maxUnavailable"] = MAX_UNAVAILABLE
     return obj(description, properties, default={})
 
 

@@ -475,7 +475,7 @@ class ServiceReconciler(Reconciler):
                                           node_set=node_set)
         live, sent = self.kube.apply_changed(workloads.daemon_set(
             self.owner, self.definition.name, component.name, node_set, name, template,
-            max_unavailable=settings.max_unavailable, version=version))
+            max_unavailable=settings.max_unavailable, version=version, when_drained=component.replaced_when_drained))
         if sent:
             self.event("Applied", f"{component.name} on node set {node_set.name}: {settings.image}, "
                                   f"inputs {digest[:12]}")

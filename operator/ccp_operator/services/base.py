@@ -122,6 +122,10 @@ class Component:
     per_node: bool = False
     host_network: bool = False             # the node's network stack (hypervisors' and switches' agents)
     host_pid: bool = False                 # the node's process table (libvirt's guests outlive their pod)
+    # A per-node component whose pods hold what a restart would kill (libvirt's guests): a new
+    # template reaches a node's pod only when that pod is deleted, once the node is drained of
+    # guests, never by a rolling update (an upgrade rolls the others around it).
+    replaced_when_drained: bool = False
     host_paths: tuple[HostPath, ...] = ()
     owns: tuple[str, ...] = ()             # of its host paths, those its user owns (Kolla's permissions at start)
     # The node sets it runs on, by name (a per-node component; empty: every set of the service).

@@ -3,8 +3,11 @@
 
 Each group is its own set of DaemonSets, with its own nodeSelector and virtualization settings
 (`virtType`: kvm, or qemu where there is no usable KVM; the CPU model guests see). libvirt and
-nova-compute are separate pods, so rolling nova-compute (an upgrade) never restarts libvirt, and
-the guests run in the node's process table (hostPID), outside either pod. nova-compute holds no
+nova-compute are separate pods, so rolling nova-compute (an upgrade) never restarts libvirt. The
+guests run in the node's process table (hostPID), yet in some of libvirt's pod's cgroups: deleting
+that pod kills them. So libvirt and virtlogd take a new template (a release's image, a changed
+file) only when their pod is deleted, once the node is drained of guests (docs/operations.md);
+the Compute's status counts the nodes still waiting for that. nova-compute holds no
 database credentials: it reaches the database through nova-conductor, over RPC. The instance
 disks are RBD images in the `vms` pool, opened by qemu with the Ceph key of cinder's cephx user
 (the one the volumes' connections name), which libvirt reads from its secrets directory at start.
@@ -92,11 +95,11 @@ SERVICE = ServiceDefinition(
                   config_files=LIBVIRT_CONFIG, per_node=True, privileged=True, host_network=True, host_pid=True,
                   host_paths=(RUN_LIBVIRT, LIBVIRT_STATE, INSTANCES, GUEST_LOGS, DEVICES, MODULES, CGROUPS,
                               MACHINES),
-                  cpu="500m", memory="1Gi"),
+                  replaced_when_drained=True, cpu="500m", memory="1Gi"),
         Component(key="virtlogd", name=VIRTLOGD, image="nova-libvirt", user="root",
                   command="/usr/sbin/virtlogd", config_files=("virtlogd.conf",), per_node=True, privileged=True,
                   host_network=True, host_pid=True, host_paths=(RUN_LIBVIRT, INSTANCES, GUEST_LOGS),
-                  cpu="100m", memory="128Mi"),
+                  replaced_when_drained=True, cpu="100m", memory="128Mi"),
         Component(key="compute", name=COMPUTE, image="nova-compute", user="nova", command="nova-compute",
                   config_files=NOVA_CONFIG, per_node=True, privileged=True, host_network=True, host_pid=True,
                   host_paths=(RUN_LIBVIRT, LIBVIRT_STATE, INSTANCES, DEVICES, MODULES), owns=(INSTANCES.path,),
@@ -122,7 +125,7 @@ SERVICE = ServiceDefinition(
     messaging=Messaging(rpc=True, exchange="nova"),
     keystone_user=True,
     # After the control services (the catalog's order): nova-compute rolls at the pace of
-    # maxUnavailable, libvirt only when its own image or files change.
+    # maxUnavailable; libvirt and virtlogd wait for each node's drain.
     upgrade=(UpgradeStep("roll"),),
     shared_secrets=(),
     custom_config_dir="/etc/nova/nova.conf.d",

@@ -1,6 +1,8 @@
 """Glance: the image API, storing images in Ceph RBD.
 
-glance-registry is not deployed: it was removed from Glance in the Stein release, and
+glance-api runs under uWSGI (its WSGI module), as every release since 2026.2 requires: that
+release removed the eventlet server of the `glance-api` program and its options (bind_host,
+bind_port, workers). glance-registry is not deployed: it was removed in the Stein release, and
 glance-api serves image metadata itself.
 """
 
@@ -25,8 +27,9 @@ SERVICE = ServiceDefinition(
     package_versions={"2025.1": "30.2.0", "2025.2": "31.1.0", "2026.1": "32.0.0", "2026.2": "33.0.0"},
     components=(
         Component(
-            key="api", name="glance-api", image="glance-api", user="glance", command="glance-api",
-            config_files=("glance-api.conf",), replicas=3, port=PORT, api=True,
+            key="api", name="glance-api", image="glance-api", user="glance",
+            command="uwsgi /etc/glance/glance-api-uwsgi.ini", config_files=("glance-api.conf", "glance-api-uwsgi.ini"),
+            replicas=3, port=PORT, api=True,
             readiness=Probe("http", PORT, "/healthcheck"), liveness=Probe("tcp", PORT), cpu="1", memory="2Gi",
             ceph_users=("glance",),
         ),
@@ -38,7 +41,13 @@ SERVICE = ServiceDefinition(
                                     "keystonemiddleware.auth_token", "oslo.limit", "oslo.log",
                                     "oslo.middleware.cors", "oslo.middleware.healthcheck",
                                     "oslo.middleware.http_proxy_to_wsgi", "oslo.reports"),
-                   values={"port": PORT}, dynamic_sections={"rbd": "glance.store.rbd.store"}),
+                   dynamic_sections={"rbd": "glance.store.rbd.store"}),
+        # Image data arrives chunked (no length known up front): uWSGI hands the body to glance
+        # as it comes, as glance's own uWSGI guide sets it.
+        ConfigFile("glance-api-uwsgi.ini", "common/uwsgi.ini.j2", "/etc/glance/glance-api-uwsgi.ini",
+                   values={"uwsgi": {"port": PORT, "module": "glance.wsgi.api:application",
+                                     "options": {"http-auto-chunked": "true", "http-chunked-input": "true",
+                                                 "http-raw-body": "true", "socket-timeout": "30"}}}),
     ),
     needs=(GALERA, MEMCACHED, RABBITMQ, KEYSTONE, CEPH),
     messaging=Messaging(rpc=False),

@@ -33,7 +33,7 @@ HEAT_CONF = ConfigFile(
                      "oslo.middleware", "oslo.log", "oslo.policy", "oslo.reports", "oslo.versionedobjects",
                      "osprofiler"),
     values={"domain": DOMAIN, "domain_admin": DOMAIN_ADMIN, "stack_user_role": STACK_USER_ROLE},
-    auth_sections=("trustee",),
+    auth_sections=("trustee", "ec2authtoken"),
 )
 
 # keystone's side of heat, as keystone's admin: the stack domain and its admin, and the roles

@@ -17,61 +17,17 @@ import re
 import time
 import uuid
 
-import openstack
 import pytest
 import requests
 
 from localcluster import guest, realplane
-from localcluster.cluster import CACHE_ROOT
 from support.db_writer import AcknowledgedWriter
-from support.real_cluster import RealCluster
+from support.lab_plane import NAME, NAMESPACE, PLANE, admin_password, available, connect, rbd_names, unique
 from support.waiting import wait_for
 
-STATE_DIR = CACHE_ROOT / "test-real-plane"
-
-PLANE = realplane.lab_manifest()
-NAMESPACE, NAME = PLANE["metadata"]["namespace"], PLANE["metadata"]["name"]
-KEYSTONE_URL = realplane.keystone_url(PLANE)
 HORIZON_URL = f"http://{PLANE['spec']['horizon']['loadBalancer']['ip']}:8080"
 CATALOG_TYPES = {"identity", "placement", "image", "volumev3", "network", "compute", "object-store",
                  "orchestration", "cloudformation"}
-
-
-@pytest.fixture(scope="module")
-def lab():
-    cluster = RealCluster(STATE_DIR)
-    try:
-        cluster.local.up("small", real_nodes=1)
-        cluster.timings = realplane.deploy(cluster.local, timeout=2700,
-                                           progress=lambda message: print(message, flush=True))
-        yield cluster
-    finally:
-        if not os.environ.get("CCP_KEEP_REAL_PLANE"):
-            cluster.local.down()
-
-
-def admin_password(lab: RealCluster) -> str:
-    return realplane.admin_password(lab.kube, NAMESPACE, NAME)
-
-
-def connect(username: str, password: str, project: str):
-    return realplane.connect(KEYSTONE_URL, username, password, project)
-
-
-@pytest.fixture(scope="module")
-def cloud(lab):
-    return connect("admin", admin_password(lab), "admin")
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def rbd_names(lab: RealCluster, component: str, user: str, pool: str) -> list[str]:
-    """The RBD images of `pool`, listed with the service's own cephx user from its own pod."""
-    pod = lab.get("-n", NAMESPACE, "pods", "-l", f"app.kubernetes.io/component={component}")["items"][0]
-    done = lab.kubectl("-n", NAMESPACE, "exec", pod["metadata"]["name"], "--", "rbd", "--id", user, "ls", pool)
-    return done.stdout.split()
 
 
 # -- the plane ---------------------------------------------------------------------------------
@@ -153,15 +109,6 @@ def test_glance_stores_an_image_in_the_images_pool_and_gives_it_back_unchanged(l
 
 
 # -- cinder ------------------------------------------------------------------------------------
-
-def available(storage, resource):
-    """The volume, snapshot or backup once available; if it fails, what cinder told its user why."""
-    try:
-        return storage.wait_for_status(resource, "available", failures=["error"], wait=300)
-    except openstack.exceptions.ResourceFailure as failure:
-        said = [f"{m.event_id}: {m.user_message}" for m in storage.messages() if m.resource_uuid == resource.id]
-        raise AssertionError(f"{failure}; cinder's messages: {said or 'none'}") from failure
-
 
 def test_cinder_makes_rbd_volumes_snapshots_and_volumes_from_images(lab, cloud, image):
     storage = cloud.block_storage

@@ -1,0 +1,46 @@
+"""What the lab plane's end-to-end tests share: its manifest, its clients, and how they look at
+what it stores."""
+
+from __future__ import annotations
+
+import uuid
+
+import openstack
+
+from localcluster import realplane
+from localcluster.cluster import CACHE_ROOT
+from support.real_cluster import RealCluster
+
+STATE_DIR = CACHE_ROOT / "test-real-plane"
+
+PLANE = realplane.lab_manifest()
+NAMESPACE, NAME = PLANE["metadata"]["namespace"], PLANE["metadata"]["name"]
+KEYSTONE_URL = realplane.keystone_url(PLANE)
+
+
+def admin_password(lab: RealCluster) -> str:
+    return realplane.admin_password(lab.kube, NAMESPACE, NAME)
+
+
+def connect(username: str, password: str, project: str):
+    return realplane.connect(KEYSTONE_URL, username, password, project)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def rbd_names(lab: RealCluster, component: str, user: str, pool: str) -> list[str]:
+    """The RBD images of `pool`, listed with the service's own cephx user from its own pod."""
+    pod = lab.get("-n", NAMESPACE, "pods", "-l", f"app.kubernetes.io/component={component}")["items"][0]
+    done = lab.kubectl("-n", NAMESPACE, "exec", pod["metadata"]["name"], "--", "rbd", "--id", user, "ls", pool)
+    return done.stdout.split()
+
+
+def available(storage, resource):
+    """The volume, snapshot or backup once available; if it fails, what cinder told its user why."""
+    try:
+        return storage.wait_for_status(resource, "available", failures=["error"], wait=300)
+    except openstack.exceptions.ResourceFailure as failure:
+        said = [f"{m.event_id}: {m.user_message}" for m in storage.messages() if m.resource_uuid == resource.id]
+        raise AssertionError(f"{failure}; cinder's messages: {said or 'none'}") from failure
