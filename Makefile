@@ -58,6 +58,7 @@ bench: tools system-deps venv
 	$(PYTHON) bench/real_node.py
 	$(PYTHON) bench/real_controlplane.py
 	$(PYTHON) bench/vm_boots.py
+	$(PYTHON) bench/real_upgrade.py
 	$(PYTHON) bench/controlplane_ready.py
 	$(PYTHON) bench/compute_fleet.py
 	$(PYTHON) bench/upgrade_release.py

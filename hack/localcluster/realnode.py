@@ -221,6 +221,8 @@ class RealNode:
         layers they share are sent once); returns their references."""
         record = IMAGE_STORE / "images.json"
         loaded = json.loads(record.read_text()) if record.exists() else {}
+        held = set(self._held_images())
+        loaded = {reference: image_id for reference, image_id in loaded.items() if reference in held}
         references = [images.build(name, release, progress=self.progress) for name in names]
         ids = {reference: images.image_id(reference) for reference in references}
         missing = {reference: image_id for reference, image_id in ids.items() if loaded.get(reference) != image_id}
@@ -231,6 +233,14 @@ class RealNode:
             record.write_text(json.dumps(loaded, indent=2))
             self.progress(f"{len(missing)} image(s) loaded into the node in {time.monotonic() - step:.1f}s")
         return references
+
+    def _held_images(self) -> list[str]:
+        """The references the node's containerd holds now (a record of loads can outlive an image)."""
+        listed = subprocess.run(["ctr", "--address", str(self.socket), "--namespace", "k8s.io", "images", "list",
+                                 "--quiet"], capture_output=True, text=True, timeout=60)
+        if listed.returncode != 0:
+            raise RealNodeError(f"listing the node's images: {listed.stderr.strip()}")
+        return listed.stdout.split()
 
     def _import(self, references: list[str]) -> None:
         """`docker save` streamed into the node's containerd."""
@@ -648,11 +658,13 @@ def kubelet_config(node_dir: Path, pki_dir: Path, node: str, socket: Path) -> di
         "podLogsDir": str(node_dir / "pod-logs"),
         "staticPodPath": "",
         "oomScoreAdj": 0,
-        # Images come from `docker save`, not from a registry: none may be collected.
+        # Images come from `docker save`, not from a registry: none may be collected. Nor may the
+        # eviction manager reclaim disk, which it does by deleting images first (a full disk here
+        # took the pause image with it): memory is the only eviction signal (the others unset
+        # are off, not defaulted).
         "imageGCHighThresholdPercent": 100,
         "imageGCLowThresholdPercent": 99,
-        "evictionHard": {"memory.available": "200Mi", "nodefs.available": "2%", "imagefs.available": "2%",
-                         "nodefs.inodesFree": "2%"},
+        "evictionHard": {"memory.available": "200Mi"},
         "serializeImagePulls": False,
         "maxPods": 110,
         "failSwapOn": False,

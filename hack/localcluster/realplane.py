@@ -333,14 +333,14 @@ class StepTiming:
 
 
 def upgrade(kube: Kube, namespace: str, name: str, target: str, timeout: float = 5400,
-            progress: Callable[[str], None] = print) -> tuple[float, list[StepTiming]]:
+            progress: Callable[[str], None] = print, since: float | None = None) -> tuple[float, list[StepTiming]]:
     """Moves the plane to release `target` (its `spec.release`) and follows each service's steps in
     its status until the plane runs `target` and is Ready; returns the seconds that took and when
     each step of each service ran (watched every 2 s, so a step shorter than that shows as ~0)."""
     from ccp_operator.services import catalog
 
     kube.merge_patch(API_VERSION, "OpenStackControlPlane", namespace, name, {"spec": {"release": target}})
-    start = time.monotonic()
+    start = time.monotonic() if since is None else since
     steps: dict[tuple[str, str], StepTiming] = {}
     reported = ""
     while True:
@@ -366,3 +366,62 @@ def upgrade(kube: Kube, namespace: str, name: str, target: str, timeout: float =
             raise TimeoutError(f"the plane did not reach {target} within {timeout:.0f}s: "
                                f"{plane_state(kube, namespace, name)['message']}")
         time.sleep(2)
+
+
+# The API services a tenant's calls reach, at two replicas each for an upgrade under load (the lab
+# runs one of everything): a rolling update then always keeps one serving.
+TWO_API_REPLICAS = {
+    "keystone": {"replicas": 2},
+    "placement": {"replicas": 2},
+    "glance": {"api": {"replicas": 2}},
+    "cinder": {"api": {"replicas": 2}},
+    "neutron": {"server": {"replicas": 2}},
+    "nova": {"api": {"replicas": 2}},
+}
+
+
+@dataclass
+class UpgradeReport:
+    seconds: float
+    steps: list[StepTiming]
+    calls: list[Call]
+    longest_gaps: dict[str, float]
+
+    @property
+    def failed(self) -> list[Call]:
+        return [call for call in self.calls if not call.ok]
+
+    def moving_service(self, call: Call, start: float) -> str:
+        """The service whose step was running when the call started ("" between services)."""
+        at = call.started - start
+        running = [step for step in self.steps if step.started <= at <= (step.finished or self.seconds)]
+        return running[-1].service if running else ""
+
+    def as_dict(self, start: float) -> dict[str, Any]:
+        by_service: dict[str, list[str]] = {}
+        for call in self.failed:
+            by_service.setdefault(self.moving_service(call, start) or "(between services)", []).append(
+                f"{call.name}: {call.error}")
+        return {
+            "upgradeSeconds": round(self.seconds, 1),
+            "steps": [{"service": s.service, "step": s.step, "startedAt": round(s.started),
+                       "seconds": round(s.finished - s.started, 1) if s.finished is not None else None}
+                      for s in self.steps],
+            "calls": len(self.calls),
+            "failedCalls": len(self.failed),
+            "failedCallsPerUpgradingService": {service: {"count": len(errors), "errors": sorted(set(errors))[:5]}
+                                               for service, errors in by_service.items()},
+            "longestGapSeconds": {call: round(gap, 1) for call, gap in self.longest_gaps.items()},
+        }
+
+
+def upgrade_under_load(kube: Kube, namespace: str, name: str, target: str, connection_factory: Callable[[], Any],
+                       server_id: str, progress: Callable[[str], None] = print) -> tuple[UpgradeReport, float]:
+    """The whole-release upgrade with tenant_calls() looping throughout (from 10 s before to 10 s
+    after); returns the report and the loop's start (monotonic), which its times count from."""
+    with ApiLoop(connection_factory, calls=tenant_calls(server_id)) as loop:
+        time.sleep(10)
+        start = time.monotonic()
+        seconds, steps = upgrade(kube, namespace, name, target, progress=progress, since=start)
+        time.sleep(10)
+    return UpgradeReport(seconds, steps, list(loop.calls), loop.longest_gaps()), start
