@@ -80,13 +80,13 @@ def test_keystone_alone_moves_through_its_steps_one_pod_at_a_time(kube, plane, o
         wait_for(lambda: plane_ready(kube, plane, operator), timeout=300, interval=2, what="the plane Ready")
     record = keystone_upgrade(kube, plane)
     assert (record["fromVersion"], record["toVersion"]) == ("2026.1", "2026.2")
-    assert record["stepsDone"] == ["db-expand", "db-migrate", "roll", "db-contract"]
+    assert record["stepsDone"] == ["upgrade-check", "db-expand", "db-migrate", "roll", "db-contract"]
     assert child(kube, plane, "Keystone")["status"]["version"] == "2026.2"
     assert pods.worst["keystone"] <= 1 and len(pods.serving["keystone"]) >= 2 * KEYSTONE_REPLICAS
     jobs = {job["metadata"]["labels"]["ccp.openstack.org/job-step"]: job
             for job in kube.kube.list("batch/v1", "Job", plane, {"app.kubernetes.io/name": "keystone"})}
     created = [jobs[f"{step}-2026-2"]["metadata"]["creationTimestamp"]
-               for step in ("db-expand", "db-migrate", "db-contract")]
+               for step in ("upgrade-check", "db-expand", "db-migrate", "db-contract")]
     assert created == sorted(created)
     assert jobs["db-expand-2026-2"]["spec"]["template"]["spec"]["containers"][0]["image"].endswith(
         "keystone:2026.2-ubuntu-noble")
@@ -114,14 +114,16 @@ def test_a_failing_step_stops_with_a_clear_condition_and_resumes_once_fixed(kube
         return condition if condition.get("reason") == "JobFailed" else None
 
     condition = wait_for(failed, timeout=240, interval=2, what="the failed db-sync step")
-    assert condition["message"].startswith("2026.1 -> 2026.2, step db-sync: Job cloud-placement-db-sync-2026-2-")
+    # The first step, the new release's own checks, already runs the failing image.
+    assert condition["message"].startswith(
+        "2026.1 -> 2026.2, step upgrade-check: Job cloud-placement-upgrade-check-2026-2-")
     assert "logs" in condition["message"]
     assert keystone_upgrade(kube, plane)["state"] == "Completed"
     placement = child(kube, plane, "Placement")["status"]
     assert placement["upgrade"]["state"] == "Failed" and placement["version"] == "2026.1"
     # The old release keeps serving: its pods were not touched.
     assert templates(kube, plane)["Deployment/cloud-placement-api"] == serving
-    wait_for(lambda: "placement 2026.1 -> 2026.2: db-sync (Failed)" in kube.kube.get(
+    wait_for(lambda: "placement 2026.1 -> 2026.2: upgrade-check (Failed)" in kube.kube.get(
         API_VERSION, "OpenStackControlPlane", plane, "cloud")["status"].get("upgrading", ""),
         timeout=60, interval=1, what="the control plane to show the failed step")
 
@@ -129,7 +131,7 @@ def test_a_failing_step_stops_with_a_clear_condition_and_resumes_once_fixed(kube
     wait_for(lambda: (child(kube, plane, "Placement").get("status") or {}).get("version") == "2026.2",
              timeout=240, interval=2, what="placement upgraded once the step is fixed")
     assert child(kube, plane, "Placement")["status"]["upgrade"]["stepsDone"] == [
-        "db-sync", "roll", "online-data-migrations"]
+        "upgrade-check", "db-sync", "roll", "online-data-migrations"]
 
 
 def test_pause_stops_after_the_current_step_and_going_back_before_contract_rolls_back(kube, plane, operator):
@@ -146,7 +148,7 @@ def test_pause_stops_after_the_current_step_and_going_back_before_contract_rolls
     record = wait_for(lambda: (lambda r: r if r.get("state") == "Paused" else None)(
         (child(kube, plane, "Glance").get("status") or {}).get("upgrade") or {}), timeout=120, interval=1,
         what="glance's upgrade paused")
-    assert record["stepsDone"] == ["db-expand"] and record["step"] == ""
+    assert record["stepsDone"] == ["upgrade-check", "db-expand"] and record["step"] == ""
     time.sleep(5)
     still = child(kube, plane, "Glance")["status"]["upgrade"]
     assert still["stepsDone"] == record["stepsDone"] and still["state"] == "Paused"

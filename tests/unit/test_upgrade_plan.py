@@ -49,7 +49,8 @@ def test_every_service_declares_steps_that_end_with_all_components_moved():
 
 def test_nova_rolls_conductors_then_schedulers_then_the_rest():
     steps = [step.name for step in nova.SERVICE.upgrade]
-    assert steps == ["api-db-sync", "db-sync", "roll-conductor", "roll-scheduler", "roll", "online-data-migrations"]
+    assert steps == ["upgrade-check", "api-db-sync", "db-sync", "roll-conductor", "roll-scheduler", "roll",
+                     "online-data-migrations"]
     targets = upgrade.roll_targets(nova.SERVICE)
     assert targets["roll-conductor"] == ("nova-conductor",)
     assert targets["roll-scheduler"] == ("nova-scheduler",)
@@ -79,7 +80,15 @@ def test_past_the_contract_step_there_is_no_way_back():
     record = {"stepsDone": ["db-expand", "db-migrate", "roll"]}
     assert upgrade.contracted(keystone.SERVICE, record) is None
     assert upgrade.contracted(keystone.SERVICE, {"stepsDone": record["stepsDone"] + ["db-contract"]}) == "db-contract"
-    assert upgrade.job_step_name(keystone.SERVICE.upgrade[0], "2026.2") == "db-expand-2026-2"
+    assert upgrade.job_step_name(keystone.SERVICE.upgrade[1], "2026.2") == "db-expand-2026-2"
+
+
+def test_every_service_with_a_status_tool_runs_its_new_release_s_checks_before_anything_moves():
+    """Exit 1 is a warning (the tool's report stays in the Job's log); only 2 stops the upgrade."""
+    for definition in (keystone.SERVICE, nova.SERVICE):
+        first = definition.upgrade[0]
+        assert first.name == "upgrade-check" and not first.is_roll and not first.after_roll
+        assert first.command.endswith('upgrade check || [ "$?" -eq 1 ]'), first.command
 
 
 def child(kind, release, version=None, ready=True, running=None):

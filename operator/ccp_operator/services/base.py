@@ -174,6 +174,14 @@ class UpgradeStep:
                        config_files=self.config_files)
 
 
+def upgrade_check(command: str, image: str, user: str, config_files: tuple[str, ...]) -> UpgradeStep:
+    """The new release's own checks of the running cloud (oslo.upgradecheck's `<service>-status
+    upgrade check`), before anything of the service moves: exit 0 passes, 1 passes with warnings
+    (in the Job's log), 2 fails the step, which stops the upgrade with the report in its condition."""
+    return UpgradeStep("upgrade-check", f'{command} || [ "$?" -eq 1 ]', image=image, user=user,
+                       config_files=config_files)
+
+
 @dataclass(frozen=True)
 class KeyRepository:
     """Keys generated once (fernet, credential) and copied into the pods' key directory."""

@@ -8,7 +8,7 @@ any volume and the others take over when one is lost.
 
 from ..images import KOLLA_TOOLBOX
 from .base import (CEPH, ETCD, GALERA, KEYSTONE, MEMCACHED, RABBITMQ, CephClient, Component, ConfigFile, Endpoint,
-                   JobStep, Messaging, Probe, ServiceDefinition, UpgradeStep)
+                   JobStep, Messaging, Probe, ServiceDefinition, UpgradeStep, upgrade_check)
 
 PORT = 8776
 VOLUMES_USER = "cinder"  # its cephx user for volumes, which the hypervisors use too
@@ -110,6 +110,7 @@ SERVICE = ServiceDefinition(
     serving_checks=(JobStep("backends-known", image=KOLLA_TOOLBOX, user="ansible", command=BACKEND_CHECK,
                             keystone_admin=True),),
     upgrade=(
+        upgrade_check("cinder-status upgrade check", "cinder-api", "cinder", CONFIG),
         UpgradeStep("db-sync", "cinder-manage db sync", image="cinder-api", user="cinder", config_files=CONFIG),
         UpgradeStep("roll"),
         UpgradeStep("online-data-migrations", "cinder-manage db online_data_migrations", image="cinder-api",

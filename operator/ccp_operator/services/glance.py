@@ -7,10 +7,16 @@ glance-api serves image metadata itself.
 """
 
 from .base import (CEPH, GALERA, KEYSTONE, MEMCACHED, RABBITMQ, CephClient, Component, ConfigFile, Endpoint, JobStep,
-                   Messaging, Probe, ServiceDefinition, UpgradeStep)
+                   Messaging, Probe, ServiceDefinition, UpgradeStep, upgrade_check)
 
 PORT = 9292
 
+
+
+# glance-status of 2026.2 reads [DEFAULT] enabled_backends without registering it (its
+# glance.common.wsgi no longer imports glance.common.config, which does): it is imported first.
+STATUS_CHECK = ('python3 -c "import sys, glance.common.config, glance.cmd.status; sys.exit(glance.cmd.status.main())" '
+                "--config-file /etc/glance/glance-api.conf upgrade check")
 
 
 def migration(name: str, command: str, **when) -> UpgradeStep:
@@ -58,6 +64,7 @@ SERVICE = ServiceDefinition(
     jobs=(JobStep("db-sync", image="glance-api", user="glance", config_files=("glance-api.conf",),
                   command="glance-manage db_sync\nglance-manage db_load_metadefs"),),
     upgrade=(
+        upgrade_check(STATUS_CHECK, "glance-api", "glance", ("glance-api.conf",)),
         migration("db-expand", "glance-manage db expand"),
         migration("db-migrate", "glance-manage db migrate"),
         UpgradeStep("roll"),

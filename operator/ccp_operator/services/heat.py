@@ -11,7 +11,7 @@ their own, managed by a domain admin user.
 
 from ..images import KOLLA_TOOLBOX
 from .base import (GALERA, KEYSTONE, MEMCACHED, RABBITMQ, Component, ConfigFile, Endpoint, JobStep, Messaging, Probe,
-                   ServiceDefinition, UpgradeStep)
+                   ServiceDefinition, UpgradeStep, upgrade_check)
 
 PORT = 8004
 CFN_PORT = 8000
@@ -96,6 +96,7 @@ SERVICE = ServiceDefinition(
                 secret_env=(("DOMAIN_ADMIN_PASSWORD", "domain-admin-password"),)),
     ),
     upgrade=(
+        upgrade_check("heat-status upgrade check", "heat-api", "heat", CONFIG),
         UpgradeStep("db-sync", "heat-manage db_sync", image="heat-api", user="heat", config_files=CONFIG),
         UpgradeStep("roll"),
     ),

@@ -6,7 +6,7 @@ tokens; the keys are generated once by the operator and copied into each pod at 
 """
 
 from .base import (GALERA, IDENTITY, MEMCACHED, RABBITMQ, Component, ConfigFile, Endpoint, JobStep, KeyRepository,
-                   Messaging, Probe, ServiceDefinition, UpgradeStep)
+                   Messaging, Probe, ServiceDefinition, UpgradeStep, upgrade_check)
 
 PORT = 5000
 FERNET_KEYS = 3          # keys 0 (staged), 1 (secondary), 2 (primary)
@@ -67,6 +67,7 @@ SERVICE = ServiceDefinition(
     # Expand adds what the new release needs while the old one keeps working; contract removes
     # what only the old release used, once no old pod is left.
     upgrade=(
+        upgrade_check("keystone-status upgrade check", "keystone", "keystone", ("keystone.conf",)),
         migration("db-expand", "keystone-manage db_sync --expand"),
         migration("db-migrate", "keystone-manage db_sync --migrate"),
         UpgradeStep("roll"),

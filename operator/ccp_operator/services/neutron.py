@@ -14,8 +14,8 @@ node that is both runs one switch.
 from typing import Any
 
 from . import compute
-from .base import (GALERA, KEYSTONE, MEMCACHED, OVSDB_CONNECTION, OVSDB_PORT, RABBITMQ, Component, ConfigFile,
-                   Endpoint, HostPath, JobStep, Messaging, NodeSet, Probe, ServiceDefinition, UpgradeStep)
+from .base import (GALERA, KEYSTONE, MEMCACHED, OVSDB_CONNECTION, OVSDB_PORT, RABBITMQ, Component, ConfigFile, Endpoint,
+                   HostPath, JobStep, Messaging, NodeSet, Probe, ServiceDefinition, UpgradeStep, upgrade_check)
 
 PORT = 9696
 NOVA_METADATA_PORT = 8775
@@ -180,6 +180,7 @@ SERVICE = ServiceDefinition(
                   command=f"{DB_MANAGE} upgrade heads"),),
     # neutron's expand branch runs while old servers serve; its contract branch only once none is left.
     upgrade=(
+        upgrade_check(f"neutron-status {SERVER_CONFIG_ARGS} upgrade check", "neutron-server", "neutron", DB_CONFIG),
         UpgradeStep("db-expand", f"{DB_MANAGE} upgrade --expand", image="neutron-server", user="neutron",
                     config_files=DB_CONFIG),
         UpgradeStep("roll"),

@@ -6,7 +6,7 @@ with cell0 and one cell; nova-compute runs on the hypervisors, as the Compute ki
 """
 
 from .base import (GALERA, KEYSTONE, MEMCACHED, PLACEMENT, RABBITMQ, Component, ConfigFile, Endpoint, JobStep,
-                   Messaging, Probe, ServiceDefinition, UpgradeStep)
+                   Messaging, Probe, ServiceDefinition, UpgradeStep, upgrade_check)
 
 API_PORT = 8774
 METADATA_PORT = 8775
@@ -74,6 +74,7 @@ SERVICE = ServiceDefinition(
     # the conductors (they translate between old and new objects), the schedulers, and the APIs
     # and the rest; data migrations once every service runs the new release.
     upgrade=(
+        upgrade_check("nova-status upgrade check", "nova-api", "nova", CONFIG),
         UpgradeStep("api-db-sync", "nova-manage api_db sync", image="nova-api", user="nova", config_files=CONFIG),
         UpgradeStep("db-sync", "nova-manage db sync", image="nova-api", user="nova", config_files=CONFIG),
         UpgradeStep("roll-conductor", components=(CONDUCTOR,)),

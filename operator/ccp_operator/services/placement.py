@@ -2,7 +2,7 @@
 Newton; the 2016 reference architecture predates it)."""
 
 from .base import (GALERA, MEMCACHED, KEYSTONE, Component, ConfigFile, Endpoint, JobStep, Probe, ServiceDefinition,
-                   UpgradeStep)
+                   UpgradeStep, upgrade_check)
 
 PORT = 8780
 
@@ -38,6 +38,7 @@ SERVICE = ServiceDefinition(
     jobs=(JobStep("db-sync", image="placement-api", user="placement", config_files=("placement.conf",),
                   command="placement-manage db sync"),),
     upgrade=(
+        upgrade_check("placement-status upgrade check", "placement-api", "placement", ("placement.conf",)),
         UpgradeStep("db-sync", "placement-manage db sync", image="placement-api", user="placement",
                     config_files=("placement.conf",)),
         UpgradeStep("roll"),
