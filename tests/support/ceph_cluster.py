@@ -27,9 +27,11 @@ INSTANCE = "cloud"
 
 
 def objects(monitors: int, pool_size: int) -> ceph_objects.CephCluster:
-    """What the operator renders for a Ceph resource of `monitors` monitors."""
+    """What the operator renders for a Ceph resource of `monitors` monitors; their stores are
+    directories of this machine's shared disk, so they are set as the lab sets them."""
     return ceph_objects.CephCluster(Owner(API_VERSION, "Ceph", INSTANCE, "0", "openstack"),
-                                    {"monitors": {"replicas": monitors}, "managers": {"replicas": 1},
+                                    {"monitors": {"replicas": monitors, "storage": {"minFreePercent": 1}},
+                                     "managers": {"replicas": 1},
                                      "poolSize": pool_size})
 
 

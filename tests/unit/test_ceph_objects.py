@@ -101,6 +101,13 @@ def test_daemon_and_client_configuration():
     assert f"fsid = {CLUSTER['fsid']}" in client
 
 
+def test_monitors_stop_below_ceph_s_free_share_unless_the_spec_lowers_it():
+    assert "mon_data_avail_crit = 5\n" in reconciler().objects.daemon_conf(CLUSTER, MONITORS)
+    lab = reconciler({"monitors": {"replicas": 1, "storage": {"minFreePercent": 1}}})
+    assert "mon_data_avail_crit = 1\n" in lab.objects.daemon_conf(CLUSTER, MONITORS[:1])
+    assert "mon_data_avail_crit" not in lab.objects.ceph_conf(CLUSTER, "[v2:10.96.0.11:3300]", "client")
+
+
 def test_bootstrap_imports_every_key_but_the_monitors_and_the_admin_s():
     keys = {ceph.key_name(e): f"key-of-{e}" for e in reconciler().objects.entities()}
     imported = reconciler().objects.import_keyring(keys)

@@ -87,6 +87,11 @@ def ceph_section() -> dict[str, s.Schema]:
     monitors["properties"]["storage"] = s.obj("The monitor's persistent volume.", {
         "size": s.string("Size of each monitor's volume.", default=ceph.MON_STORAGE, pattern=r"^[0-9]+(Mi|Gi|Ti)$"),
         "storageClassName": s.string("Storage class of the volumes (default: the cluster's default class)."),
+        "minFreePercent": s.integer(
+            "Free share of the filesystem under the monitor's store below which the monitor stops to save its "
+            "store (Ceph's mon_data_avail_crit). Lower it only where the volumes are slices of one shared "
+            "filesystem, as in a lab, where the share says nothing about the volume.", minimum=1, maximum=50,
+            default=ceph.MON_MIN_FREE_PERCENT),
     }, default={})
     radosgw = _ceph_daemons("radosgw (Swift and S3 API, keystone authentication) on the monitor nodes; 0 disables "
                             "it.", ceph.DEFAULT_RADOSGW, ceph.RGW_CPU, ceph.RGW_MEMORY, minimum=0)

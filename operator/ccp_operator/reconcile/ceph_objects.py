@@ -86,6 +86,11 @@ class CephCluster:
         return self.spec.get("poolSize", ceph.DEFAULT_POOL_SIZE)
 
     @property
+    def monitor_min_free_percent(self) -> int:
+        return ((self.spec.get("monitors") or {}).get("storage") or {}).get("minFreePercent",
+                                                                           ceph.MON_MIN_FREE_PERCENT)
+
+    @property
     def image(self) -> str:
         return self.spec.get("image") or ceph.IMAGE
 
@@ -115,6 +120,7 @@ class CephCluster:
         return render.render_file(ceph.CEPH_CONF, {
             "instance": self.owner.name, "role": role, "fsid": cluster["fsid"], "mon_host": mon_host,
             "monitor_ids": self.monitor_ids, "pool_size": self.pool_size,
+            "mon_min_free_percent": self.monitor_min_free_percent,
             "pool_min_size": self.pool_size // 2 + 1 if self.pool_size > 1 else 1, "radosgw": radosgw})
 
     def scripts(self, cluster: dict[str, Any], monitors: list[tuple[str, str]]) -> dict[str, str]:

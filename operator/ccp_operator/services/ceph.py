@@ -39,6 +39,8 @@ DEFINITION = InfrastructureDefinition(
     plane_fields=("release", "images"))  # radosgw's registration is a Kolla Job of the plane's release
 DEFAULT_POOL_SIZE = 3
 MON_STORAGE = "20Gi"
+# Ceph's own mon_data_avail_crit: a monitor stops when its filesystem has less free.
+MON_MIN_FREE_PERCENT = 5
 MON_CPU, MON_MEMORY = "1", "2Gi"
 MGR_CPU, MGR_MEMORY = "500m", "1Gi"
 RGW_CPU, RGW_MEMORY = "1", "2Gi"
