@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ccp_operator.api import API_VERSION
 from ccp_operator.kube.client import Kube
-from localcluster import LocalCluster, guest, realplane
+from localcluster import guest, realplane
 from localcluster.cluster import CACHE_ROOT
 
 STATE_DIR = CACHE_ROOT / "bench-real-plane"
@@ -42,12 +42,7 @@ def main() -> None:
     args = parser.parse_args()
     body = realplane.lab_manifest()
     namespace, name = body["metadata"]["namespace"], body["metadata"]["name"]
-    cluster = LocalCluster(args.state_dir or STATE_DIR, progress=lambda message: None)
-    own = args.state_dir is None
-    try:
-        if own:
-            cluster.up("small", real_nodes=1)
-            realplane.deploy(cluster, progress=say)
+    with realplane.bench_lab(args.state_dir, STATE_DIR, args.keep, progress=say) as cluster:
         kube = Kube(cluster.api_client())
         kube.merge_patch(API_VERSION, "OpenStackControlPlane", namespace, name,
                          {"spec": realplane.TWO_API_REPLICAS})
@@ -73,10 +68,6 @@ def main() -> None:
                                  and after[-1] > before[-1] + report.seconds)
         figures["vmUptimeSeconds"] = {"beforeUpgrade": before[-1], "afterUpgrade": after[-1]}
         print(json.dumps(figures, indent=1))
-    finally:
-        if own and not args.keep:
-            cluster.down()
-
 
 if __name__ == "__main__":
     main()

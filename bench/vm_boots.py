@@ -19,7 +19,7 @@ import uuid
 from pathlib import Path
 
 from ccp_operator.kube.client import Kube
-from localcluster import LocalCluster, guest, realplane
+from localcluster import guest, realplane
 from localcluster.cluster import CACHE_ROOT
 
 STATE_DIR = CACHE_ROOT / "bench-real-plane"
@@ -38,12 +38,7 @@ def main() -> None:
     args = parser.parse_args()
     body = realplane.lab_manifest()
     namespace, name = body["metadata"]["namespace"], body["metadata"]["name"]
-    cluster = LocalCluster(args.state_dir or STATE_DIR, progress=lambda message: None)
-    own = args.state_dir is None
-    try:
-        if own:
-            cluster.up("small", real_nodes=1)
-            realplane.deploy(cluster, progress=lambda message: print(message, flush=True))
+    with realplane.bench_lab(args.state_dir, STATE_DIR, args.keep, progress=lambda m: print(m, flush=True)) as cluster:
         kube = Kube(cluster.api_client())
         cloud = realplane.connect(realplane.keystone_url(body), "admin",
                                   realplane.admin_password(kube, namespace, name), "admin")
@@ -61,10 +56,6 @@ def main() -> None:
             cloud.compute.wait_for_delete(booted.server, interval=2, wait=300)
         print(summary("create -> ACTIVE", active))
         print(summary("create -> first console line", first_line))
-    finally:
-        if own and not args.keep:
-            cluster.down()
-
 
 if __name__ == "__main__":
     main()

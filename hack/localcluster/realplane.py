@@ -7,11 +7,12 @@ The demo, the end-to-end tests and bench/real_controlplane.py bring it up throug
 from __future__ import annotations
 
 import base64
+import contextlib
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import yaml
 
@@ -120,6 +121,22 @@ def deploy(cluster: LocalCluster, manifest: Path = LAB_EXAMPLE, timeout: float =
     progress(f"  {time.monotonic() - start:6.0f}s  Ceph monitors up: one OSD joined")
     timings["ready"] = time.monotonic() - start + wait_plane_ready(kube, namespace, name, timeout, progress)
     return timings
+
+
+@contextlib.contextmanager
+def bench_lab(state_dir: Path | None, own_dir: Path, keep: bool,
+              progress: Callable[[str], None] = print) -> Iterator[LocalCluster]:
+    """The lab a benchmark runs on: the one already up and Ready in `state_dir` (left running),
+    or its own in `own_dir`, brought up and deployed, and stopped afterwards unless `keep`."""
+    cluster = LocalCluster(state_dir or own_dir, progress=lambda message: None)
+    try:
+        if state_dir is None:
+            cluster.up("small", real_nodes=1)
+            deploy(cluster, progress=progress)
+        yield cluster
+    finally:
+        if state_dir is None and not keep:
+            cluster.down()
 
 
 def plane_ready(kube: Kube, namespace: str, name: str) -> bool:
@@ -347,7 +364,8 @@ def upgrade(kube: Kube, namespace: str, name: str, target: str, timeout: float =
         elapsed = time.monotonic() - start
         for definition in catalog.SERVICES:
             record = ((kube.get(API_VERSION, definition.kind, namespace, name) or {}).get("status") or {}).get("upgrade")
-            if not record or record.get("toVersion") != target:
+            # A move to `target` tried and reverted before this one is not this one's.
+            if not record or record.get("toVersion") != target or record.get("state") == "Reverted":
                 continue
             for step in record.get("stepsDone") or []:
                 timing = steps.setdefault((definition.name, step), StepTiming(definition.name, step, elapsed))
