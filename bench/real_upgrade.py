@@ -69,5 +69,6 @@ def main() -> None:
         figures["vmUptimeSeconds"] = {"beforeUpgrade": before[-1], "afterUpgrade": after[-1]}
         print(json.dumps(figures, indent=1))
 
+
 if __name__ == "__main__":
     main()
