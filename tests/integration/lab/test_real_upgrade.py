@@ -184,16 +184,30 @@ def test_the_whole_release_moves_to_2026_2_under_load_with_no_failed_call_and_th
 
 
 def test_after_the_upgrade_every_service_reports_2026_2_and_its_pods_run_its_images(lab):
+    """Every pod runs 2026.2 but those replaced only when their node is drained of guests
+    (libvirt, virtlogd): they keep 2026.1, the tenant's VM with them, and their kind's status
+    shows the 2026.2 template waiting on that node."""
     for definition in catalog.SERVICES:
         status = child(lab, definition.kind)["status"]
         assert status["version"] == NEXT_RELEASE, (definition.kind, status.get("upgrade"))
         assert (status.get("upgrade") or {}).get("state") == "Completed", (definition.kind, status["upgrade"])
     assert lab.get("-n", NAMESPACE, "openstackcontrolplane", NAME)["status"]["release"] == NEXT_RELEASE
+    kind_waiting_for_drain = {component.name: definition.kind for definition in catalog.SERVICES
+                              for component in definition.components if component.replaced_when_drained}
+    waiting = 0
     # The running pods; the install's Jobs keep their finished pods of 2026.1.
     for pod in lab.get("-n", NAMESPACE, "pods", "--field-selector=status.phase=Running")["items"]:
-        for container in pod["spec"]["containers"]:
-            if "/openstack.kolla/" in container["image"]:
-                assert f":{NEXT_RELEASE}-" in container["image"], (pod["metadata"]["name"], container["image"])
+        component = pod["metadata"]["labels"].get("app.kubernetes.io/component")
+        images = [c["image"] for c in pod["spec"]["containers"] if "/openstack.kolla/" in c["image"]]
+        if component not in kind_waiting_for_drain:
+            assert all(f":{NEXT_RELEASE}-" in image for image in images), (pod["metadata"]["name"], images)
+            continue
+        assert all(f":{PREVIOUS_RELEASE}-" in image for image in images), (pod["metadata"]["name"], images)
+        owner = pod["metadata"]["ownerReferences"][0]["name"].removeprefix(f"{NAME}-")
+        entry = child(lab, kind_waiting_for_drain[component])["status"]["components"][owner]
+        assert entry["updatedReplicas"] < entry["replicas"] and f":{NEXT_RELEASE}-" in entry["image"], entry
+        waiting += 1
+    assert waiting == len(kind_waiting_for_drain), f"{waiting} pods wait for a drain"
 
 
 @pytest.mark.parametrize("service", sorted(UPGRADE_CHECKS))
