@@ -57,5 +57,6 @@ def main() -> None:
         print(summary("create -> ACTIVE", active))
         print(summary("create -> first console line", first_line))
 
+
 if __name__ == "__main__":
     main()

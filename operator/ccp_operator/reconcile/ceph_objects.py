@@ -86,9 +86,10 @@ class CephCluster:
         return self.spec.get("poolSize", ceph.DEFAULT_POOL_SIZE)
 
     @property
-    def monitor_min_free_percent(self) -> int:
-        return ((self.spec.get("monitors") or {}).get("storage") or {}).get("minFreePercent",
-                                                                           ceph.MON_MIN_FREE_PERCENT)
+    def monitor_storage(self) -> dict[str, Any]:
+        """The monitors' volume settings, with the defaults the schema gives."""
+        return {"size": ceph.MON_STORAGE, "minFreePercent": ceph.MON_MIN_FREE_PERCENT,
+                **((self.spec.get("monitors") or {}).get("storage") or {})}
 
     @property
     def image(self) -> str:
@@ -120,7 +121,7 @@ class CephCluster:
         return render.render_file(ceph.CEPH_CONF, {
             "instance": self.owner.name, "role": role, "fsid": cluster["fsid"], "mon_host": mon_host,
             "monitor_ids": self.monitor_ids, "pool_size": self.pool_size,
-            "mon_min_free_percent": self.monitor_min_free_percent,
+            "mon_min_free_percent": self.monitor_storage["minFreePercent"],
             "pool_min_size": self.pool_size // 2 + 1 if self.pool_size > 1 else 1, "radosgw": radosgw})
 
     def scripts(self, cluster: dict[str, Any], monitors: list[tuple[str, str]]) -> dict[str, str]:
@@ -238,7 +239,7 @@ class CephCluster:
             objects.append(workloads.budget(self.owner, SERVICE, MON, self.name("ceph-mon")))
         objects.append(workloads.stateful_set(
             self.owner, SERVICE, MON, replicas=replicas, template=template, peers_service=peers,
-            storage=spec.get("storage") or {"size": ceph.MON_STORAGE}))
+            storage=self.monitor_storage))
         return objects
 
     def manager_objects(self, cluster: dict[str, Any], files: dict[str, str]) -> list[dict[str, Any]]:
