@@ -3,6 +3,7 @@ what it stores."""
 
 from __future__ import annotations
 
+import base64
 import uuid
 
 import openstack
@@ -20,6 +21,11 @@ KEYSTONE_URL = realplane.keystone_url(PLANE)
 
 def admin_password(lab: RealCluster) -> str:
     return realplane.admin_password(lab.kube, NAMESPACE, NAME)
+
+
+def galera_root_password(lab: RealCluster) -> str:
+    secret = lab.get("-n", NAMESPACE, "secret", f"{NAME}-galera-root")
+    return base64.b64decode(secret["data"]["root-password"]).decode()
 
 
 def connect(username: str, password: str, project: str):

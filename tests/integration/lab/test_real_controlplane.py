@@ -9,7 +9,6 @@ storage node does (localcluster.realplane), so RBD and radosgw have somewhere to
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
@@ -22,7 +21,8 @@ import requests
 
 from localcluster import guest, realplane
 from support.db_writer import AcknowledgedWriter
-from support.lab_plane import NAME, NAMESPACE, PLANE, admin_password, available, connect, rbd_names, unique
+from support.lab_plane import (NAME, NAMESPACE, PLANE, admin_password, available, connect, galera_root_password,
+                                rbd_names, unique)
 from support.waiting import wait_for
 
 HORIZON_URL = f"http://{PLANE['spec']['horizon']['loadBalancer']['ip']}:8080"
@@ -279,8 +279,7 @@ def test_the_plane_reports_what_it_runs(lab):
 
 def test_the_plane_survives_losing_the_galera_writer_a_keystone_pod_and_a_rabbitmq_broker(lab):
     galera_ip = lab.get("-n", NAMESPACE, "service", f"{NAME}-galera")["spec"]["clusterIP"]
-    root_password = base64.b64decode(lab.get("-n", NAMESPACE, "secret", f"{NAME}-galera-root")["data"][
-        "root-password"]).decode()
+    root_password = galera_root_password(lab)
     report = {}
     with AcknowledgedWriter(galera_ip, 3306, root_password) as writer, \
             realplane.ApiLoop(lambda: connect("admin", admin_password(lab), "admin")) as loop:

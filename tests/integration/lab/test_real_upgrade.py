@@ -8,7 +8,6 @@ services first scale to two replicas each, so a rolling update always keeps one 
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 
@@ -17,7 +16,7 @@ import pytest
 from ccp_operator.api import API_VERSION
 from ccp_operator.services import catalog
 from localcluster import guest, realplane
-from support.lab_plane import NAME, NAMESPACE, admin_password, connect, unique
+from support.lab_plane import NAME, NAMESPACE, admin_password, connect, galera_root_password, unique
 from support.waiting import wait_for
 
 PREVIOUS_RELEASE, NEXT_RELEASE = "2026.1", "2026.2"
@@ -43,8 +42,7 @@ def set_section(lab, section: str, fields: dict) -> None:
 def sql(lab, statement: str) -> str:
     """A statement run as the database's root on the Galera writer."""
     writer = lab.get("-n", NAMESPACE, "galera", NAME)["status"]["writer"]
-    password = base64.b64decode(lab.get("-n", NAMESPACE, "secret", f"{NAME}-galera-root")["data"][
-        "root-password"]).decode()
+    password = galera_root_password(lab)
     return lab.kubectl("-n", NAMESPACE, "exec", writer, "-c", "mariadb", "--", "mariadb", "-uroot",
                        f"-p{password}", "--batch", "--skip-column-names", "-e", statement).stdout
 
