@@ -333,6 +333,8 @@ class LocalCluster:
                 f"--cluster-signing-cert-file={pki_dir / 'ca.crt'}",
                 f"--cluster-signing-key-file={pki_dir / 'ca.key'}",
                 "--kube-api-qps=200", "--kube-api-burst=400",
+                # kwok renews the fake nodes' 240 s leases every 60 s (kwok.yaml).
+                "--node-monitor-grace-period=180s",
             ]
         if name == "kwok":
             return [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import ipaddress
 import json
 import time
 from collections import Counter
@@ -59,7 +60,6 @@ def load_profile(name: str) -> Profile:
         for number in range(1, group["count"] + 1):
             node_name = f"{group['namePrefix']}-{number:04d}"
             rack = f"rack-{index % spec['racks'] + 1:02d}"
-            index += 1
             labels = {
                 "kubernetes.io/hostname": node_name,
                 "kubernetes.io/os": "linux",
@@ -72,11 +72,24 @@ def load_profile(name: str) -> Profile:
                 "apiVersion": "v1",
                 "kind": "Node",
                 "metadata": {"name": node_name, "labels": labels, "annotations": dict(KWOK_ANNOTATION)},
-                "status": {"capacity": dict(capacity), "allocatable": dict(capacity)},
+                "status": {"capacity": dict(capacity), "allocatable": dict(capacity),
+                           "addresses": [{"type": "InternalIP", "address": fake_node_address(index)},
+                                         {"type": "Hostname", "address": node_name}]},
             })
+            index += 1
             local = group.get("localVolumes") or {}
             volumes += [local_volume(node_name, disk, local["size"]) for disk in range(local.get("count", 0))]
     return Profile(name, tuple(nodes), tuple(volumes), spec.get("realNode"))
+
+
+# The fake nodes' own addresses, apart from kwok's pod range (kwok.yaml) and the real node's.
+FAKE_NODE_NETWORK = ipaddress.ip_network("10.64.0.0/16")
+
+
+def fake_node_address(index: int) -> str:
+    """The InternalIP of the profile's `index`th node. Host-network pods take their node's
+    address, as on real nodes; without one, kwok re-patches every such pod forever."""
+    return str(FAKE_NODE_NETWORK[index + 1])
 
 
 @functools.cache
