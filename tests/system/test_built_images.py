@@ -36,10 +36,16 @@ TEMPLATES_DIR = Path(operator_images.__file__).parent / "templates"
 
 
 def programs(command: str) -> set[str]:
-    """The programs a command or script starts: the first word of each line that names one."""
+    """The programs a command or script starts: the first word of each line that names one,
+    outside here-documents (their lines are a program's input)."""
     rendered = TEMPLATES.from_string(command).render(apache=operator_images.apache(SETTINGS))
-    found = set()
+    found, document_end = set(), None
     for line in rendered.splitlines():
+        if document_end is not None:
+            document_end = None if line.strip() == document_end else document_end
+            continue
+        if opened := re.search(r"<<-?\s*'?(\w+)'?", line):
+            document_end = opened.group(1)
         words = line.strip().split()
         if words[:1] == ["exec"]:
             words = words[1:]

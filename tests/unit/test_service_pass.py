@@ -158,8 +158,8 @@ def test_cinders_serving_check_proves_volumes_and_backups_are_placed_and_runs_ag
     drive_to_ready(kube, definition)
     check = one_job(kube, "backends-known")
     script = job_script(kube, check)
-    assert "openstack volume backend pool list" in script and "'@rbd-1#'" in script
-    assert "openstack volume backup create" in script
+    assert "storage.backend_pools()" in script and '"ccp-serving-check", "rbd-1"' in script
+    assert "storage.create_backup(" in script
     env = {e["name"]: e for e in check["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["OS_USERNAME"]["value"] == "admin" and "CHECKED_ROLLOUT" in env
     body = kube.get(API_VERSION, "Cinder", NAMESPACE, INSTANCE)

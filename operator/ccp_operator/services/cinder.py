@@ -21,35 +21,54 @@ CONFIG = ("cinder.conf",)
 # lost: until the next one, every new volume fails ("No valid backend") or every backup
 # ("Service not found for creating backup"). The scheduler shows the volume pools it knows; that
 # it knows a backup service shows only by making a backup (of an empty volume, deleted after).
-BACKEND_CHECK = f"""probe=ccp-serving-check
-for attempt in $(seq 60); do
-  if openstack volume backend pool list -f value -c Name | grep -q '@{BACKEND}#'; then break; fi
-  [ "$attempt" = 60 ] && {{ echo "after 5 minutes the scheduler still knows no pool of the backend {BACKEND}" >&2; exit 1; }}
-  sleep 5
-done
-settled() {{  # settled ID KIND...: its status once available or error, else the last one seen
-  id=$1; shift
-  for attempt in $(seq 60); do
-    now=$(openstack "$@" show "$id" -f value -c status 2>/dev/null || true)
-    case "$now" in available|error) break;; esac
-    sleep 5
-  done
-  echo "$now"
-}}
-for id in $(openstack volume backup list --name $probe -f value -c ID); do openstack volume backup delete $id; done
-for id in $(openstack volume list --name $probe -f value -c ID); do openstack volume delete $id; done
-volume=$(openstack volume create --size 1 $probe -f value -c id)
-[ "$(settled $volume volume)" = available ] || {{ echo "the probe volume failed" >&2; exit 1; }}
-for attempt in $(seq 30); do
-  backup=$(openstack volume backup create --name $probe $volume -f value -c id)
-  reached=$(settled $backup volume backup)
-  openstack volume backup delete $backup
-  if [ "$reached" = available ]; then openstack volume delete $volume; exit 0; fi
-  sleep 10
-done
-openstack volume delete $volume
-echo "after 30 backups the scheduler still sends backups to no cinder-backup" >&2
-exit 1"""
+BACKEND_CHECK = f"""exec python3 - <<'PROGRAM'
+import sys, time
+import openstack
+
+PROBE, BACKEND = "ccp-serving-check", "{BACKEND}"
+storage = openstack.connect().block_storage  # keystone's admin, from the OS_* environment
+
+
+def poll(test, seconds, interval, failure):
+    for _ in range(int(seconds / interval)):
+        if test():
+            return
+        time.sleep(interval)
+    sys.exit(failure)
+
+
+def settled(resource):
+    # Its status once available or error, or the last one seen after 5 minutes.
+    for _ in range(150):
+        resource = resource.fetch(storage)
+        if resource.status in ("available", "error"):
+            break
+        time.sleep(2)
+    return resource.status
+
+
+poll(lambda: any(f"@{{BACKEND}}#" in pool.name for pool in storage.backend_pools()), 300, 5,
+     f"after 5 minutes the scheduler still knows no pool of the backend {{BACKEND}}")
+for backup in storage.backups(name=PROBE):  # left by an interrupted run
+    storage.delete_backup(backup, force=True)
+for volume in storage.volumes(name=PROBE):
+    storage.delete_volume(volume, force=True)
+volume = storage.create_volume(size=1, name=PROBE)
+if settled(volume) != "available":
+    sys.exit("the probe volume failed")
+for attempt in range(60):
+    backup = storage.create_backup(volume_id=volume.id, name=PROBE)
+    reached = settled(backup)
+    storage.delete_backup(backup)
+    storage.wait_for_delete(backup, interval=2, wait=300)
+    if reached == "available":
+        storage.delete_volume(volume, force=True)
+        print("the scheduler knows the backend's pools and a cinder-backup")
+        sys.exit(0)
+    time.sleep(5)
+storage.delete_volume(volume, force=True)
+sys.exit("after 60 backups the scheduler still sends backups to no cinder-backup")
+PROGRAM"""
 
 SERVICE = ServiceDefinition(
     name="cinder",

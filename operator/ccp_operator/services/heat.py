@@ -36,17 +36,30 @@ HEAT_CONF = ConfigFile(
     auth_sections=("trustee", "ec2authtoken"),
 )
 
-# keystone's side of heat, as keystone's admin: the stack domain and its admin, and the roles
-# (the password as --password=...: a generated one may begin with "-").
-DOMAIN_SETUP = "\n".join((
-    f"openstack domain create --or-show --description 'Users and projects of heat stacks' {DOMAIN} >/dev/null",
-    f'openstack user create --or-show --domain {DOMAIN} --password="$DOMAIN_ADMIN_PASSWORD" {DOMAIN_ADMIN} >/dev/null',
-    f'openstack user set --domain {DOMAIN} --password="$DOMAIN_ADMIN_PASSWORD" {DOMAIN_ADMIN}',
-    f"openstack role add --domain {DOMAIN} --user-domain {DOMAIN} --user {DOMAIN_ADMIN} admin",
-    f"openstack role create --or-show {STACK_OWNER_ROLE} >/dev/null",
-    f"openstack role create --or-show {STACK_USER_ROLE} >/dev/null",
-    f"openstack role add --project admin --user admin {STACK_OWNER_ROLE}",
-))
+# keystone's side of heat, as keystone's admin, in one openstacksdk process: the stack domain and
+# its admin, and the roles. The password stays in the environment.
+DOMAIN_SETUP = f"""exec python3 - <<'PROGRAM'
+import os
+import openstack
+
+identity = openstack.connect().identity  # keystone's admin, from the OS_* environment
+domain = (identity.find_domain("{DOMAIN}")
+          or identity.create_domain(name="{DOMAIN}", description="Users and projects of heat stacks"))
+password = os.environ["DOMAIN_ADMIN_PASSWORD"]
+admin = identity.find_user("{DOMAIN_ADMIN}", domain_id=domain.id)
+if admin is None:
+    admin = identity.create_user(name="{DOMAIN_ADMIN}", domain_id=domain.id, password=password)
+else:
+    identity.update_user(admin, password=password)
+identity.assign_domain_role_to_user(domain, admin, identity.find_role("admin", ignore_missing=False))
+for role in ("{STACK_OWNER_ROLE}", "{STACK_USER_ROLE}"):
+    if identity.find_role(role) is None:
+        identity.create_role(name=role)
+cloud_admin = identity.find_user("admin", domain_id="default", ignore_missing=False)
+identity.assign_project_role_to_user(identity.find_project("admin", domain_id="default", ignore_missing=False),
+                                     cloud_admin, identity.find_role("{STACK_OWNER_ROLE}", ignore_missing=False))
+print("the stack domain, its admin and the stack roles are in keystone")
+PROGRAM"""
 
 
 def uwsgi_ini(name: str, port: int, module: str) -> ConfigFile:
