@@ -31,3 +31,10 @@ def kolla(image: str, release: str, images_spec: dict[str, Any] | None = None) -
     registry = spec.get("registry") or KOLLA_REGISTRY
     distro = spec.get("distro") or KOLLA_DISTRO
     return f"{registry}/{image}:{release}-{distro}"
+
+
+def toolbox_python(program: str) -> str:
+    """A Job step that runs `program` with the Kolla toolbox's python3 and its openstacksdk, in
+    one process (the openstack CLI paid its start-up and a token per command, ~4 s apiece on a
+    small node). A quoted here-document: the shell expands nothing in the program."""
+    return f"exec python3 - <<'PROGRAM'\n{program.strip(chr(10))}\nPROGRAM"

@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .. import images
 from ..endpoints import IdentityEndpoint
 from ..services.base import Endpoint
 from .jobs import from_secret
 
 
-# Run by python3 of the Kolla toolbox, with openstacksdk, in one process: one token for every
-# call (the openstack CLI paid its start-up and a token for each, ~4 s apiece on a small node).
 REGISTRATION_PROGRAM = """
 import json, os
 import openstack
@@ -55,8 +54,7 @@ def registration_script(user: str | None, entries: list[tuple[Endpoint, dict[str
         {"name": endpoint.service_name, "type": endpoint.service_type, "description": endpoint.description,
          "urls": {interface: urls[interface] for interface in ("internal", "public")}}
         for endpoint, urls in entries]}
-    # A quoted here-document: the shell expands nothing in the program.
-    return f"exec python3 - <<'PROGRAM'\nWANTED = {json.dumps(json.dumps(wanted))}\n{REGISTRATION_PROGRAM}PROGRAM"
+    return images.toolbox_python(f"WANTED = {json.dumps(json.dumps(wanted))}\n{REGISTRATION_PROGRAM}")
 
 
 def keystone_admin_env(keystone: IdentityEndpoint) -> list[dict[str, Any]]:

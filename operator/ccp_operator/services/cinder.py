@@ -6,7 +6,7 @@ cinder-volume runs three instances active-active, as Cinder supports it: they sh
 any volume and the others take over when one is lost.
 """
 
-from ..images import KOLLA_TOOLBOX
+from ..images import KOLLA_TOOLBOX, toolbox_python
 from .base import (CEPH, ETCD, GALERA, KEYSTONE, MEMCACHED, RABBITMQ, CephClient, Component, ConfigFile, Endpoint,
                    JobStep, Messaging, Probe, ServiceDefinition, UpgradeStep, upgrade_check)
 
@@ -21,7 +21,7 @@ CONFIG = ("cinder.conf",)
 # lost: until the next one, every new volume fails ("No valid backend") or every backup
 # ("Service not found for creating backup"). The scheduler shows the volume pools it knows; that
 # it knows a backup service shows only by making a backup (of an empty volume, deleted after).
-BACKEND_CHECK = f"""exec python3 - <<'PROGRAM'
+BACKEND_CHECK = toolbox_python(f"""
 import sys, time
 import openstack
 
@@ -87,7 +87,7 @@ for attempt in range(30):
         sys.exit(0)
     time.sleep(5)
 sys.exit("after 30 backups the scheduler still sends backups to no cinder-backup")
-PROGRAM"""
+""")
 
 SERVICE = ServiceDefinition(
     name="cinder",

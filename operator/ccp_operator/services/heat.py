@@ -9,7 +9,7 @@ service user (the trustee); the users and projects a stack itself creates live i
 their own, managed by a domain admin user.
 """
 
-from ..images import KOLLA_TOOLBOX
+from ..images import KOLLA_TOOLBOX, toolbox_python
 from .base import (GALERA, KEYSTONE, MEMCACHED, RABBITMQ, Component, ConfigFile, Endpoint, JobStep, Messaging, Probe,
                    ServiceDefinition, UpgradeStep, upgrade_check)
 
@@ -36,9 +36,9 @@ HEAT_CONF = ConfigFile(
     auth_sections=("trustee", "ec2authtoken"),
 )
 
-# keystone's side of heat, as keystone's admin, in one openstacksdk process: the stack domain and
-# its admin, and the roles. The password stays in the environment.
-DOMAIN_SETUP = f"""exec python3 - <<'PROGRAM'
+# keystone's side of heat, as keystone's admin: the stack domain and its admin, and the roles.
+# The password stays in the environment.
+DOMAIN_SETUP = toolbox_python(f"""
 import os
 import openstack
 
@@ -59,7 +59,7 @@ cloud_admin = identity.find_user("admin", domain_id="default", ignore_missing=Fa
 identity.assign_project_role_to_user(identity.find_project("admin", domain_id="default", ignore_missing=False),
                                      cloud_admin, identity.find_role("{STACK_OWNER_ROLE}", ignore_missing=False))
 print("the stack domain, its admin and the stack roles are in keystone")
-PROGRAM"""
+""")
 
 
 def uwsgi_ini(name: str, port: int, module: str) -> ConfigFile:
