@@ -36,6 +36,10 @@ ROOT_DISK_BYTES = 1 << 20
 # The guest says how long it has been up this often: a console whose uptime only grows shows a
 # guest that kept running (through an upgrade of its hypervisor) and was never restarted.
 HEARTBEAT_SECONDS = 20
+# The guest asks for a lease this many times, about 10 s each (5 requests 2 s apart), then says
+# "address none"; a test waiting for its address waits longer than that to hear which it was.
+DHCP_ATTEMPTS = 30
+DHCP_SECONDS = DHCP_ATTEMPTS * 10
 
 INIT = """#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -48,8 +52,9 @@ for module in @MODULES@; do insmod "/lib/modules/$module.ko"; done
 ip link set lo up
 ip link set eth0 up
 address=""
-for attempt in $(seq 30); do
+for attempt in $(seq @DHCP_ATTEMPTS@); do
     udhcpc -i eth0 -n -q -t 5 -T 2 -s /bin/dhcp-script >/dev/null 2>&1 && address="$(cat /run/address)" && break
+    say "dhcp attempt $attempt: no lease"
 done
 say "address ${address:-none}"
 for attempt in $(seq 30); do
@@ -96,7 +101,8 @@ def build(cache: Path = CACHE) -> GuestFiles:
     """The guest's kernel, initramfs and root disk, built once per kernel version and init."""
     package = kernel_package()
     version = package.removeprefix("linux-image-")
-    recipe = hashlib.sha256("\0".join((INIT, DHCP_SCRIPT, *MODULES, str(HEARTBEAT_SECONDS))).encode()).hexdigest()[:12]
+    recipe = hashlib.sha256("\0".join((INIT, DHCP_SCRIPT, *MODULES, str(HEARTBEAT_SECONDS), str(DHCP_ATTEMPTS)))
+                            .encode()).hexdigest()[:12]
     target = cache / f"{version}-{recipe}"  # a changed init makes a new initramfs
     files = GuestFiles(target / "vmlinuz", target / "initramfs.gz", target / "root.raw", version)
     if all(path.exists() for path in (files.kernel, files.ramdisk, files.root_disk)):
@@ -176,7 +182,7 @@ def initramfs_entries(busybox: Path, modules_dir: Path) -> list[tuple[str, int, 
     for name in names:
         entries.append((f"lib/modules/{name}.ko", 0o100644, files[name]))
     entries.append(("init", 0o100755, INIT.replace("@MARKER@", MARKER).replace("@MODULES@", " ".join(names))
-                    .replace("@BEAT@", str(HEARTBEAT_SECONDS)).encode()))
+                    .replace("@BEAT@", str(HEARTBEAT_SECONDS)).replace("@DHCP_ATTEMPTS@", str(DHCP_ATTEMPTS)).encode()))
     return entries
 
 
@@ -238,6 +244,34 @@ def wait_for_line(cloud: Any, server: Any, prefix: str, timeout: float) -> tuple
     line = poll(lambda: next((line for line in console_lines(cloud, server) if line.startswith(prefix)), None),
                 timeout, 2, lambda: f"no console line {prefix!r}; the guest said: {console_lines(cloud, server)}")
     return line, time.monotonic()
+
+
+def wait_for_address(cloud: Any, server: Any) -> str:
+    """The address the guest's DHCP client got; when it got none, an AssertionError with what it
+    said and neutron's view of its port and network."""
+    try:
+        line, _ = wait_for_line(cloud, server, "address ", DHCP_SECONDS * 1.5)
+    except TimeoutError as exc:
+        raise AssertionError(f"{exc}\n{network_report(cloud, server)}") from exc
+    if line == "address none":
+        raise AssertionError(f"the guest got no DHCP lease; it said {console_lines(cloud, server)}\n"
+                             f"{network_report(cloud, server)}")
+    return line.removeprefix("address ")
+
+
+def network_report(cloud: Any, server: Any) -> str:
+    """The server's ports, the DHCP agents and ports of their networks, and every agent's state."""
+    lines = []
+    for port in cloud.network.ports(device_id=server.id):
+        lines.append(f"port {port.id}: {port.status} on {port.binding_host_id} ({port.binding_vif_type}), "
+                     f"{port.fixed_ips}")
+        hosting = [f"{agent.host} alive={agent.is_alive}"
+                   for agent in cloud.network.network_hosting_dhcp_agents(port.network_id)]
+        lines.append(f"DHCP agents of network {port.network_id}: {', '.join(hosting) or 'none'}")
+        lines += [f"DHCP port {dhcp.id}: {dhcp.status}, {dhcp.fixed_ips}"
+                  for dhcp in cloud.network.ports(network_id=port.network_id, device_owner="network:dhcp")]
+    lines += [f"agent {agent.agent_type} on {agent.host}: alive={agent.is_alive}" for agent in cloud.network.agents()]
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)

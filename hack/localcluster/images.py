@@ -148,7 +148,9 @@ IMAGE_NEEDS: dict[str, ImageNeeds] = {
     # on neutron's base here, which costs no space (its layers are the agents'); the agents that
     # plug ports have ovs-vsctl, to wait for br-int.
     "neutron": ImageNeeds(apt=("iproute2",), pip_extras=NETLINK, setup=NEUTRON_SETUP, component_apt={
-        "neutron-dhcp-agent": ("dnsmasq", "dnsmasq-utils", "haproxy", "openvswitch-switch"),
+        # iptables: the DHCP agent's rule that fills in the UDP checksum of its replies in each
+        # network's namespace (a guest's DHCP client may drop a reply left to checksum offload).
+        "neutron-dhcp-agent": ("dnsmasq", "dnsmasq-utils", "haproxy", "iptables", "openvswitch-switch"),
         "neutron-l3-agent": ("keepalived", "haproxy", "iptables", "conntrack", "radvd", "openvswitch-switch"),
         "neutron-metadata-agent": ("haproxy",),
         "neutron-openvswitch-agent": ("openvswitch-switch",),

@@ -4,6 +4,7 @@ what it stores."""
 from __future__ import annotations
 
 import base64
+import subprocess
 import uuid
 
 import openstack
@@ -30,6 +31,14 @@ def galera_root_password(lab: RealCluster) -> str:
 
 def connect(username: str, password: str, project: str):
     return realplane.connect(KEYSTONE_URL, username, password, project)
+
+
+def dhcp_namespace_rules(network_id: str, table: str) -> str:
+    """The iptables rules of `table` in the network's DHCP namespace on the real node (this host)."""
+    done = subprocess.run(["ip", "netns", "exec", f"qdhcp-{network_id}", "iptables-save", "-t", table],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, f"reading the DHCP namespace of network {network_id}: {done.stderr.strip()}"
+    return done.stdout
 
 
 def unique(prefix: str) -> str:
