@@ -21,7 +21,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterable, TypeVar
 
 from .paths import CACHE_ROOT
 
@@ -101,8 +101,7 @@ def build(cache: Path = CACHE) -> GuestFiles:
     """The guest's kernel, initramfs and root disk, built once per kernel version and init."""
     package = kernel_package()
     version = package.removeprefix("linux-image-")
-    recipe = hashlib.sha256("\0".join((INIT, DHCP_SCRIPT, *MODULES, str(HEARTBEAT_SECONDS), str(DHCP_ATTEMPTS)))
-                            .encode()).hexdigest()[:12]
+    recipe = hashlib.sha256("\0".join((init_script(MODULES), DHCP_SCRIPT)).encode()).hexdigest()[:12]
     target = cache / f"{version}-{recipe}"  # a changed init makes a new initramfs
     files = GuestFiles(target / "vmlinuz", target / "initramfs.gz", target / "root.raw", version)
     if all(path.exists() for path in (files.kernel, files.ramdisk, files.root_disk)):
@@ -181,9 +180,14 @@ def initramfs_entries(busybox: Path, modules_dir: Path) -> list[tuple[str, int, 
     entries.append(("bin/dhcp-script", 0o100755, DHCP_SCRIPT.encode()))
     for name in names:
         entries.append((f"lib/modules/{name}.ko", 0o100644, files[name]))
-    entries.append(("init", 0o100755, INIT.replace("@MARKER@", MARKER).replace("@MODULES@", " ".join(names))
-                    .replace("@BEAT@", str(HEARTBEAT_SECONDS)).replace("@DHCP_ATTEMPTS@", str(DHCP_ATTEMPTS)).encode()))
+    entries.append(("init", 0o100755, init_script(names).encode()))
     return entries
+
+
+def init_script(modules: Iterable[str]) -> str:
+    """The guest's init, loading `modules` in that order."""
+    return (INIT.replace("@MARKER@", MARKER).replace("@MODULES@", " ".join(modules))
+            .replace("@BEAT@", str(HEARTBEAT_SECONDS)).replace("@DHCP_ATTEMPTS@", str(DHCP_ATTEMPTS)))
 
 
 def newc_archive(entries: list[tuple[str, int, bytes]]) -> bytes:
@@ -244,6 +248,12 @@ def wait_for_line(cloud: Any, server: Any, prefix: str, timeout: float) -> tuple
     line = poll(lambda: next((line for line in console_lines(cloud, server) if line.startswith(prefix)), None),
                 timeout, 2, lambda: f"no console line {prefix!r}; the guest said: {console_lines(cloud, server)}")
     return line, time.monotonic()
+
+
+def fixed_address(server: Any) -> str:
+    """The one fixed IP neutron gave the server (as nova shows it)."""
+    (address,) = [address["addr"] for addresses in server.addresses.values() for address in addresses]
+    return address
 
 
 def wait_for_address(cloud: Any, server: Any) -> str:

@@ -222,8 +222,7 @@ def test_a_vm_boots_behind_a_router_gets_its_address_and_metadata_then_a_volume_
     print(f"server {server.id} on {hypervisor}: ACTIVE after {booted.active_seconds:.1f} s, "
           f"first console line after {booted.first_line_seconds:.1f} s", flush=True)
     assert guest.wait_for_line(cloud, server, "kernel ", 60)[0] == f"kernel {guest.build().kernel_version}"
-    (fixed,) = [address["addr"] for addresses in server.addresses.values() for address in addresses]
-    assert guest.wait_for_address(cloud, server) == fixed
+    assert guest.wait_for_address(cloud, server) == guest.fixed_address(server)
     # The DHCP agent fills in its replies' UDP checksums itself, not trusting offload to do it.
     assert "--dport 68 -j CHECKSUM --checksum-fill" in dhcp_namespace_rules(setup.network_id, "mangle")
     assert guest.wait_for_line(cloud, server, "instance-id ", 300)[0] == f"instance-id {server.id}"

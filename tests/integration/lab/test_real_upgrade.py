@@ -223,5 +223,4 @@ def test_after_the_upgrade_the_release_s_own_upgrade_checks_pass(lab, service):
 def test_after_the_upgrade_a_new_server_boots(cloud):
     name = unique("after-upgrade")
     booted = guest.boot(cloud, guest.set_up(cloud, name, cidr="192.168.92.0/24"), name)
-    (fixed,) = [address["addr"] for addresses in booted.server.addresses.values() for address in addresses]
-    assert guest.wait_for_address(cloud, booted.server) == fixed
+    assert guest.wait_for_address(cloud, booted.server) == guest.fixed_address(booted.server)
