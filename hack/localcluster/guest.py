@@ -256,16 +256,25 @@ def fixed_address(server: Any) -> str:
     return address
 
 
-def wait_for_address(cloud: Any, server: Any) -> str:
+def wait_for_address(cloud: Any, server: Any, node_report: Callable[[str, list[str]], str] | None = None) -> str:
     """The address the guest's DHCP client got; when it got none, an AssertionError with what it
-    said and neutron's view of its port and network."""
+    said, neutron's view of its port and network, and `node_report(network_id, port_ids)`: what the
+    hypervisor holds for them, where the caller can look."""
+    def report() -> str:
+        said = network_report(cloud, server)
+        if node_report is None:
+            return said
+        for port in cloud.network.ports(device_id=server.id):
+            dhcp = [p.id for p in cloud.network.ports(network_id=port.network_id, device_owner="network:dhcp")]
+            said += "\n" + node_report(port.network_id, [port.id, *dhcp])
+        return said
+
     try:
         line, _ = wait_for_line(cloud, server, "address ", DHCP_SECONDS * 1.5)
     except TimeoutError as exc:
-        raise AssertionError(f"{exc}\n{network_report(cloud, server)}") from exc
+        raise AssertionError(f"{exc}\n{report()}") from exc
     if line == "address none":
-        raise AssertionError(f"the guest got no DHCP lease; it said {console_lines(cloud, server)}\n"
-                             f"{network_report(cloud, server)}")
+        raise AssertionError(f"the guest got no DHCP lease; it said {console_lines(cloud, server)}\n{report()}")
     return line.removeprefix("address ")
 
 

@@ -8,7 +8,7 @@ later runs reuse them); an unknown option or group fails the test.
 import pytest
 
 from ccp_operator import releases
-from ccp_operator.services import catalog, nova
+from ccp_operator.services import catalog, neutron, nova
 from localcluster import images
 from support import oslo_validator
 from support.rendering import all_files
@@ -64,3 +64,20 @@ def test_a_custom_config_snippet_is_validated_too():
     good = _validate(nova.SERVICE, config_file, "[scheduler]\nmax_attempts = 5\n")
     bad = _validate(nova.SERVICE, config_file, "[scheduler]\nmax_atempts = 5\n")
     assert good.ok and not bad.ok
+
+
+NETDEV_FILES = ("dhcp_agent.ini", "l3_agent.ini", "openvswitch_agent.ini")
+
+
+@pytest.mark.parametrize("series", RELEASES)
+def test_the_userspace_datapath_s_agent_files_pass_the_validator_and_plug_namespaces_by_veth(series):
+    """Open vSwitch's userspace datapath (the lab's): the agents' own options for it are real."""
+    spec = {"release": series, "datapathType": "netdev"}
+    rendered = {name: content for files in all_files(neutron.SERVICE, spec).values()
+                for name, content in files.items() if name in NETDEV_FILES}
+    for config_file in neutron.SERVICE.config_files:
+        if config_file.name in NETDEV_FILES:
+            result = _validate(neutron.SERVICE, config_file, rendered[config_file.name], series)
+            assert result.ok, "\n".join(result.errors)
+    assert "ovs_use_veth = true" in rendered["dhcp_agent.ini"] and "ovs_use_veth = true" in rendered["l3_agent.ini"]
+    assert "datapath_type = netdev" in rendered["openvswitch_agent.ini"]

@@ -9,6 +9,7 @@ storage node does (localcluster.realplane), so RBD and radosgw have somewhere to
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -21,8 +22,8 @@ import requests
 
 from localcluster import guest, realplane
 from support.db_writer import AcknowledgedWriter
-from support.lab_plane import (NAME, NAMESPACE, PLANE, admin_password, available, connect, dhcp_namespace_rules,
-                                galera_root_password, rbd_names, unique)
+from support.lab_plane import (NAME, NAMESPACE, PLANE, admin_password, available, connect, dhcp_datapath_report,
+                               dhcp_namespace_rules, galera_root_password, rbd_names, unique)
 from support.waiting import wait_for
 
 HORIZON_URL = f"http://{PLANE['spec']['horizon']['loadBalancer']['ip']}:8080"
@@ -222,7 +223,8 @@ def test_a_vm_boots_behind_a_router_gets_its_address_and_metadata_then_a_volume_
     print(f"server {server.id} on {hypervisor}: ACTIVE after {booted.active_seconds:.1f} s, "
           f"first console line after {booted.first_line_seconds:.1f} s", flush=True)
     assert guest.wait_for_line(cloud, server, "kernel ", 60)[0] == f"kernel {guest.build().kernel_version}"
-    assert guest.wait_for_address(cloud, server) == guest.fixed_address(server)
+    node_report = functools.partial(dhcp_datapath_report, lab)
+    assert guest.wait_for_address(cloud, server, node_report) == guest.fixed_address(server)
     # The DHCP agent fills in its replies' UDP checksums itself, not trusting offload to do it.
     assert "--dport 68 -j CHECKSUM --checksum-fill" in dhcp_namespace_rules(setup.network_id, "mangle")
     assert guest.wait_for_line(cloud, server, "instance-id ", 300)[0] == f"instance-id {server.id}"

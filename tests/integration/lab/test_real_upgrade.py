@@ -8,6 +8,7 @@ services first scale to two replicas each, so a rolling update always keeps one 
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 
@@ -16,7 +17,8 @@ import pytest
 from ccp_operator.api import API_VERSION
 from ccp_operator.services import catalog
 from localcluster import guest, realplane
-from support.lab_plane import NAME, NAMESPACE, admin_password, connect, galera_root_password, unique
+from support.lab_plane import (NAME, NAMESPACE, admin_password, answers_ping, connect, dhcp_datapath_report,
+                               galera_root_password, unique)
 from support.waiting import wait_for
 
 PREVIOUS_RELEASE, NEXT_RELEASE = "2026.1", "2026.2"
@@ -179,6 +181,13 @@ def test_the_whole_release_moves_to_2026_2_under_load_with_no_failed_call_and_th
     uptimes = guest.uptimes(cloud, running_vm)
     assert uptimes == sorted(uptimes), f"the guest restarted: {uptimes}"
     assert cloud.compute.get_server(running_vm.id).status == "ACTIVE"
+    # Its network came through the switch's restart (ovs-vswitchd moved to 2026.2 too): from its
+    # DHCP server's namespace, its router answers.
+    port = next(cloud.network.ports(device_id=running_vm.id))
+    gateway = cloud.network.get_subnet(port.fixed_ips[0]["subnet_id"]).gateway_ip
+    assert answers_ping(f"qdhcp-{port.network_id}", gateway), (
+        dhcp_datapath_report(lab, port.network_id,
+                             [p.id for p in cloud.network.ports(network_id=port.network_id)]))
 
 
 def test_after_the_upgrade_every_service_reports_2026_2_and_its_pods_run_its_images(lab):
@@ -220,7 +229,8 @@ def test_after_the_upgrade_the_release_s_own_upgrade_checks_pass(lab, service):
     assert done.returncode == 0, f"{step.command}: exit {done.returncode}\n{done.stdout}\n{done.stderr}"
 
 
-def test_after_the_upgrade_a_new_server_boots(cloud):
+def test_after_the_upgrade_a_new_server_boots(lab, cloud):
     name = unique("after-upgrade")
     booted = guest.boot(cloud, guest.set_up(cloud, name, cidr="192.168.92.0/24"), name)
-    assert guest.wait_for_address(cloud, booted.server) == guest.fixed_address(booted.server)
+    node_report = functools.partial(dhcp_datapath_report, lab)
+    assert guest.wait_for_address(cloud, booted.server, node_report) == guest.fixed_address(booted.server)
