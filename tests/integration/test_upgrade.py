@@ -162,7 +162,17 @@ def test_pause_stops_after_the_current_step_and_going_back_before_contract_rolls
     assert child(kube, plane, "Glance")["status"]["version"] == "2026.1"
 
 
+def kopf_progress(kube, namespace) -> dict:
+    """kopf's record of the plane's handlers still to finish (a retry pending), in its status."""
+    body = kube.kube.get(API_VERSION, "OpenStackControlPlane", namespace, "cloud") or {}
+    return ((body.get("status") or {}).get("kopf") or {}).get("progress") or {}
+
+
 def test_going_back_after_contract_is_refused(kube, plane, operator):
+    # The order that once lost the revert: kopf has finished with the plane's last spec, so that
+    # spec is what it compares the next ones with, and a revert to it is no change to kopf. Were
+    # the refused spec's pass left with a retry pending, the revert would never be handled.
+    wait_for(lambda: not kopf_progress(kube, plane), timeout=120, interval=0.5, what="kopf done with the plane")
     patch(kube, plane, {"keystone": {"version": "2026.1"}})
     # keystone finished at 2026.2: going back is a downgrade, refused before anything changes.
     def refused():
